@@ -1,0 +1,127 @@
+"""Wiring: settings → database → knowledge index → conversation. The one place that
+builds things; nothing is created at import time anywhere else."""
+
+import dataclasses
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from helpdesk.domain.knowledge import Entry
+from helpdesk.i18n import Translator
+from helpdesk.knowledge_files import read_knowledge
+from helpdesk.matching import Matcher, MatchPolicy
+from helpdesk.matching.decision import HYBRID_POLICY, LEXICAL_POLICY
+from helpdesk.matching.fuzzy import FuzzyMatcher
+from helpdesk.matching.hybrid import HybridMatcher
+from helpdesk.matching.semantic import Embedder, Vectors, load_embedder
+from helpdesk.services.conversation import Helpdesk
+from helpdesk.services.input import InputLimits
+from helpdesk.services.knowledge import (
+    ImportReport,
+    KnowledgeIndex,
+    MatcherFactory,
+    import_entries,
+)
+from helpdesk.services.ports import Clock, UnitOfWork
+from helpdesk.settings import Settings
+from helpdesk.storage.database import Database
+
+__all__ = [
+    "App",
+    "bootstrap",
+    "import_knowledge_if_empty",
+    "matcher_factory",
+    "policy_for",
+    "utc_now",
+]
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def policy_for(settings: Settings, default: MatchPolicy) -> MatchPolicy:
+    """The calibrated thresholds of the matcher in use, with any set in the settings."""
+    return dataclasses.replace(
+        default,
+        answer_at=default.answer_at
+        if settings.match_answer_at is None
+        else settings.match_answer_at,
+        suggest_at=default.suggest_at
+        if settings.match_suggest_at is None
+        else settings.match_suggest_at,
+        margin=default.margin if settings.match_margin is None else settings.match_margin,
+    )
+
+
+def matcher_factory(settings: Settings, embedder: Embedder | None) -> MatcherFactory:
+    """Hybrid when there is an embedding model and vectors; lexical otherwise."""
+    lexical_policy = policy_for(settings, LEXICAL_POLICY)
+    hybrid_policy = policy_for(settings, HYBRID_POLICY)
+
+    def build(entries: Sequence[Entry], vectors: Mapping[str, Vectors] | None) -> Matcher:
+        if embedder is not None and vectors is not None:
+            return HybridMatcher(entries, embedder, vectors, hybrid_policy)
+        return FuzzyMatcher(entries, lexical_policy)
+
+    return build
+
+
+@dataclass
+class App:
+    settings: Settings
+    database: Database
+    knowledge: KnowledgeIndex
+    helpdesk: Helpdesk
+    translator: Translator
+    clock: Clock
+
+    def uow(self) -> UnitOfWork:
+        return self.database.unit_of_work()
+
+    async def close(self) -> None:
+        await self.database.close()
+
+
+async def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> App:
+    """Connect, bring the schema up to date, and wire the services."""
+    database = Database.connect(settings.database_url)
+    try:
+        await database.upgrade()
+    except BaseException:
+        await database.close()
+        raise
+    threads = settings.embedding_threads or min(4, os.cpu_count() or 1)
+    embedder = load_embedder(threads) if settings.semantic_matching else None
+    knowledge = KnowledgeIndex(database.unit_of_work, matcher_factory(settings, embedder), embedder)
+    helpdesk = Helpdesk(
+        database.unit_of_work,
+        knowledge,
+        clock,
+        InputLimits(max_length=settings.max_message_length),
+    )
+    return App(settings, database, knowledge, helpdesk, Translator(), clock)
+
+
+async def import_knowledge_if_empty(app: App) -> ImportReport | None:
+    """First run: fill an empty knowledge base from the knowledge folder."""
+    async with app.uow() as uow:
+        if await uow.entries.all():
+            return None
+    folder = app.settings.knowledge_dir
+    if not folder.is_dir():
+        log.warning("knowledge base is empty and %s is not a folder", folder)
+        return None
+    files = read_knowledge([folder])
+    for problem in files.problems:
+        log.warning("%s", problem)
+    if not files.ok:
+        log.error("knowledge folder %s has errors; nothing imported", folder)
+        return None
+    report = await import_entries(app.uow, files.entries, app.clock)
+    log.info("imported %d entries from %s", len(report.created), folder)
+    return report

@@ -1,0 +1,583 @@
+"""The ``helpdesk`` command: knowledge base, matching, invitations, experts, tickets, stats.
+
+Every failure a user can cause (bad URL, missing file, bad argument) is one line on
+stderr and a non-zero exit code, never a traceback.
+"""
+
+import asyncio
+import functools
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from pydantic import ValidationError
+
+from helpdesk.bootstrap import App, bootstrap
+from helpdesk.domain.invites import Invite, hash_code, new_code
+from helpdesk.domain.knowledge import EntryStatus
+from helpdesk.domain.languages import normalize_language_code
+from helpdesk.domain.people import Role
+from helpdesk.domain.questions import Match
+from helpdesk.domain.tickets import TicketStatus
+from helpdesk.knowledge_files import KnowledgeFiles, read_knowledge, write_entries
+from helpdesk.matching.language import guess_language
+from helpdesk.services.evaluation import EvaluationReport, evaluate, read_labelled
+from helpdesk.services.knowledge import import_entries
+from helpdesk.settings import Settings, load_settings, parse_duration
+from helpdesk.storage.database import Database, DatabaseError
+
+__all__ = ["main"]
+
+T = TypeVar("T")
+
+
+class Failure(click.ClickException):
+    """A one-line error for the user; exit code 1."""
+
+    def format_message(self) -> str:
+        return self.message
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise Failure(f"bad setting HELPDESK_{where.upper()}: {first['msg']}") from None
+    except FileNotFoundError as error:
+        raise Failure(str(error)) from None
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coroutine)
+    except DatabaseError as error:
+        raise Failure(f"database: {error}") from None
+
+
+def with_app(function: Callable[..., Awaitable[T]]) -> Callable[..., T]:
+    """Run an async command body with a bootstrapped app, closed afterwards."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        settings = _settings()
+
+        async def body() -> T:
+            app = await bootstrap(settings)
+            try:
+                return await function(app, *args, **kwargs)
+            finally:
+                await app.close()
+
+        return _run(body())
+
+    return wrapper
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="helpdesk")
+def main() -> None:
+    """The hub's helpdesk: knowledge base, matching, invitations, experts and tickets.
+
+    The database comes from HELPDESK_DATABASE_URL (default: sqlite:///helpdesk.db).
+    """
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+# -- knowledge base --------------------------------------------------------------------------
+
+
+@main.group()
+def kb() -> None:
+    """Curate the knowledge base (files in knowledge/)."""
+
+
+def _read_or_fail(paths: Iterable[Path], failure: str) -> KnowledgeFiles:
+    """Read knowledge files, printing every problem; fail if any is an error."""
+    files = read_knowledge(paths)
+    for problem in files.problems:
+        click.echo(str(problem), err=True)
+    if not files.ok:
+        raise Failure(f"{len(files.errors)} problem(s) in {files.files} file(s){failure}")
+    return files
+
+
+@kb.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def kb_validate(paths: tuple[Path, ...]) -> None:
+    """Check knowledge files without importing them."""
+    files = _read_or_fail(paths, "")
+    click.echo(f"{len(files.entries)} entries in {files.files} file(s) are valid")
+
+
+@kb.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--replace/--merge",
+    default=None,
+    help="Retire the entries that are not in PATHS, or keep them. "
+    "Default: --replace when a PATH is a folder (a folder is a whole knowledge base), "
+    "--merge when every PATH is a file.",
+)
+def kb_import(paths: tuple[Path, ...], replace: bool | None) -> None:
+    """Import knowledge files and folders, all or nothing."""
+    files = _read_or_fail(paths, "; nothing imported")
+    retire_others = replace if replace is not None else any(path.is_dir() for path in paths)
+
+    @with_app
+    async def run(app: App) -> None:
+        report = await import_entries(app.uow, files.entries, app.clock, replace=retire_others)
+        if app.knowledge.embedder is not None:
+            # Embed new phrasings now, once, rather than at the next question.
+            click.echo("preparing the matcher (embedding new texts)...", err=True)
+            await app.knowledge.refresh()
+        click.echo(
+            f"imported {len(files.entries)} entries: {len(report.created)} new, "
+            f"{len(report.updated)} updated, {len(report.unchanged)} unchanged"
+            + (f", {report.retired} others retired" if report.retired else "")
+            + f"; {report.published} published entries in the knowledge base"
+        )
+
+    run()
+
+
+@kb.command("export")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in EntryStatus]),
+    help="Only entries with this status (default: all).",
+)
+def kb_export(folder: Path, status: str | None) -> None:
+    """Write every entry as FOLDER/<id>.md, ready to import again."""
+
+    @with_app
+    async def run(app: App) -> None:
+        async with app.uow() as uow:
+            entries = await uow.entries.all(EntryStatus(status) if status else None)
+        try:
+            written = write_entries(entries, folder)
+        except OSError as error:
+            raise Failure(f"{folder}: {error.strerror}") from None
+        click.echo(f"wrote {len(written)} entries to {folder}")
+
+    run()
+
+
+@kb.command("list")
+@click.option("--status", type=click.Choice([s.value for s in EntryStatus]))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def kb_list(status: str | None, as_json: bool) -> None:
+    """List the entries in the knowledge base."""
+
+    @with_app
+    async def run(app: App) -> None:
+        async with app.uow() as uow:
+            entries = await uow.entries.all(EntryStatus(status) if status else None)
+        for entry in entries:
+            if as_json:
+                click.echo(
+                    json.dumps(
+                        {
+                            "id": entry.id,
+                            "title": entry.title,
+                            "status": entry.status.value,
+                            "lang": entry.lang,
+                            "topics": list(entry.topics),
+                            "questions": len(entry.questions),
+                        },
+                        ensure_ascii=False,
+                    )
+                )
+            else:
+                click.echo(f"{entry.id:32} {entry.status.value:9} {entry.title}")
+        if not as_json:
+            click.echo(f"{len(entries)} entries", err=True)
+
+    run()
+
+
+# -- asking ------------------------------------------------------------------------------
+
+
+def _match_json(question: str, match: Match, language: str | None) -> str:
+    best = match.best
+    return json.dumps(
+        {
+            "question": question,
+            "action": match.action.value,
+            "entry_id": best.entry_id if best else None,
+            "score": match.score,
+            "candidates": [
+                {"id": c.entry_id, "title": c.title, "score": c.score} for c in match.candidates
+            ],
+            "normalized": match.normalized,
+            "lang": language,
+        },
+        ensure_ascii=False,
+    )
+
+
+def _read_batch(source: str) -> list[str]:
+    try:
+        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as error:
+        raise Failure(f"{source}: {error.strerror}") from None
+    # One question a line, whatever the file's encoding quirks: never lose the line count.
+    return data.decode("utf-8-sig", errors="replace").splitlines()
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--lang", help="Language of the question (guessed when omitted).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@click.option("--batch", metavar="FILE|-", help="One question a line; one JSON object a line.")
+def ask(question: str | None, lang: str | None, as_json: bool, batch: str | None) -> None:
+    """Match QUESTION against the knowledge base and show the decision."""
+    if (question is None) == (batch is None):
+        raise click.UsageError("give either a QUESTION or --batch FILE")
+    if lang is not None and normalize_language_code(lang) is None:
+        raise click.BadParameter(f"{lang!r} is not a language code", param_hint="--lang")
+    lines = _read_batch(batch) if batch is not None else [question or ""]
+
+    @with_app
+    async def run(app: App) -> None:
+        matcher = await app.knowledge.refresh()
+        if matcher.size == 0:
+            click.echo("warning: the knowledge base is empty; run `helpdesk kb import`", err=True)
+        for line in lines:
+            match = matcher.match(line)
+            language = normalize_language_code(lang) if lang else guess_language(line)
+            if as_json or batch is not None:
+                click.echo(_match_json(line, match, language))
+                continue
+            click.echo(f"{match.action.value} (score {match.score:.1f})")
+            for candidate in match.candidates:
+                click.echo(f"  {candidate.score:5.1f}  {candidate.entry_id}  {candidate.title}")
+
+    run()
+
+
+@main.command("eval")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="The whole report, mistakes included.")
+@click.option("--mistakes", is_flag=True, help="Also list the questions that went wrong.")
+def evaluate_command(file: Path, as_json: bool, mistakes: bool) -> None:
+    """Measure answer quality on labelled questions (JSON lines, see tests/data/README.md)."""
+    try:
+        questions = read_labelled(file.read_text(encoding="utf-8-sig").splitlines())
+    except OSError as error:
+        raise Failure(f"{file}: {error.strerror}") from None
+    except ValueError as error:
+        raise Failure(f"{file}: {error}") from None
+
+    @with_app
+    async def run(app: App) -> None:
+        matcher = await app.knowledge.refresh()
+        if matcher.size == 0:
+            raise Failure("the knowledge base is empty; run `helpdesk kb import` first")
+        report = evaluate(matcher, questions)
+        if as_json:
+            click.echo(report.to_json())
+            return
+        click.echo(_scores_table(report))
+        if mistakes:
+            for mistake in report.mistakes:
+                click.echo(json.dumps(mistake, ensure_ascii=False))
+
+    run()
+
+
+def _scores_table(report: EvaluationReport) -> str:
+    columns = [
+        ("questions", "n"),
+        ("hit_at_1", "hit@1"),
+        ("hit_at_3", "hit@3"),
+        ("auto_answer", "auto"),
+        ("wrong_answer", "wrong"),
+        ("out_of_scope_escalated", "oos esc"),
+        ("latency_p50_ms", "p50 ms"),
+        ("latency_p95_ms", "p95 ms"),
+    ]
+    rows = [("all", report.overall), *report.by_language.items()]
+    lines = [
+        "| lang | " + " | ".join(title for _, title in columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
+    ]
+    for name, scores in rows:
+        values = []
+        for key, _ in columns:
+            value = getattr(scores, key)
+            values.append(
+                str(value)
+                if isinstance(value, int)
+                else f"{value:.3f}"
+                if not key.startswith("latency")
+                else f"{value:.2f}"
+            )
+        lines.append(f"| {name} | " + " | ".join(values) + " |")
+    return "\n".join(lines)
+
+
+# -- invitations and people --------------------------------------------------------------------
+
+
+@main.group()
+def invite() -> None:
+    """Invitations: the only way to join."""
+
+
+@invite.command("create")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--name", help="The person's name (else their chat profile name).")
+@click.option("--city")
+@click.option("--country")
+@click.option("--languages", help="Comma-separated language codes, e.g. sr,en.")
+@click.option("--topics", help="Comma-separated topics (experts), e.g. youth,returnees.")
+@click.option(
+    "--capacity",
+    type=click.IntRange(1, 100),
+    default=3,
+    show_default=True,
+    help="Open tickets an expert takes at once.",
+)
+@click.option("--valid-for", help="How long the code works, e.g. 7d (default 30d).")
+def invite_create(
+    role: str,
+    name: str | None,
+    city: str | None,
+    country: str | None,
+    languages: str | None,
+    topics: str | None,
+    capacity: int,
+    valid_for: str | None,
+) -> None:
+    """Create an invitation; the code is the last line printed."""
+    codes = []
+    for raw in _split(languages):
+        code = normalize_language_code(raw)
+        if code is None:
+            raise click.BadParameter(f"{raw!r} is not a language code", param_hint="--languages")
+        codes.append(code)
+    try:
+        lifetime = parse_duration(valid_for) if valid_for else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--valid-for") from None
+
+    @with_app
+    async def run(app: App) -> str:
+        code = new_code()
+        now = app.clock()
+        validity = lifetime or app.settings.invite_valid_for
+        async with app.uow() as uow:
+            await uow.invites.add(
+                Invite(
+                    code_hash=hash_code(code),
+                    role=Role(role),
+                    created_at=now,
+                    expires_at=now + validity,
+                    name=name,
+                    city=city,
+                    country=country,
+                    languages=tuple(codes),
+                    topics=_split(topics),
+                    capacity=capacity,
+                )
+            )
+            await uow.commit()
+        click.echo(
+            f"Invitation for {name or 'a new ' + role} ({role}), valid until "
+            f"{(now + validity):%Y-%m-%d %H:%M} UTC. Send them: /start {code}"
+        )
+        return code
+
+    click.echo(run())
+
+
+@main.group()
+def expert() -> None:
+    """The pool of experts."""
+
+
+@expert.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def expert_list(as_json: bool) -> None:
+    """Experts with their languages, topics, load and availability."""
+
+    @with_app
+    async def run(app: App) -> None:
+        now = app.clock()
+        async with app.uow() as uow:
+            loads = await uow.people.expert_loads()
+        for load in loads:
+            person = load.expert
+            row = {
+                "id": person.id,
+                "name": person.name,
+                "city": person.city,
+                "country": person.country,
+                "languages": list(person.languages),
+                "topics": list(person.topics),
+                "open_tickets": load.open_tickets,
+                "capacity": person.capacity,
+                "available": person.is_available(now),
+            }
+            if as_json:
+                click.echo(json.dumps(row, ensure_ascii=False))
+            else:
+                click.echo(
+                    f"#{person.id:<4} {person.name:24} {person.city or '-':14} "
+                    f"{','.join(person.languages) or '-':12} {load.open_tickets}/{person.capacity}"
+                    f" {'available' if row['available'] else 'away'}  "
+                    f"{','.join(person.topics) or '-'}"
+                )
+        if not as_json:
+            click.echo(f"{len(loads)} experts", err=True)
+
+    run()
+
+
+# -- tickets -------------------------------------------------------------------------------------
+
+
+@main.group()
+def ticket() -> None:
+    """Tickets: questions handed to experts."""
+
+
+@ticket.command("list")
+@click.option("--status", type=click.Choice([s.value for s in TicketStatus]))
+@click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def ticket_list(status: str | None, limit: int, as_json: bool) -> None:
+    """The newest tickets first."""
+
+    @with_app
+    async def run(app: App) -> None:
+        async with app.uow() as uow:
+            tickets = await uow.tickets.find(
+                statuses=[TicketStatus(status)] if status else None, limit=limit
+            )
+        for t in tickets:
+            if as_json:
+                click.echo(
+                    json.dumps(
+                        {
+                            "id": t.id,
+                            "status": t.status.value,
+                            "official_id": t.official_id,
+                            "assignee_id": t.assignee_id,
+                            "language": t.language,
+                            "topics": list(t.topics),
+                            "created_at": t.created_at.isoformat(),
+                            "text": t.text,
+                        },
+                        ensure_ascii=False,
+                    )
+                )
+            else:
+                preview = " ".join(t.text.split())[:60]
+                click.echo(
+                    f"#{t.id:<5} {t.status.value:9} {t.created_at:%Y-%m-%d %H:%M}  "
+                    f"expert={t.assignee_id or '-'}  {preview}"
+                )
+        if not as_json:
+            click.echo(f"{len(tickets)} tickets", err=True)
+
+    run()
+
+
+@ticket.command("show")
+@click.argument("number", type=int)
+def ticket_show(number: int) -> None:
+    """A ticket with its whole history."""
+
+    @with_app
+    async def run(app: App) -> None:
+        async with app.uow() as uow:
+            t = await uow.tickets.get(number)
+            if t is None:
+                raise Failure(f"no ticket #{number}")
+            people = {p.id: p for p in await uow.people.all()}
+
+        def who(person_id: int | None) -> str:
+            person = people.get(person_id) if person_id is not None else None
+            return f"{person.name} (#{person.id})" if person else "-"
+
+        click.echo(f"Ticket #{t.id}: {t.status.value}")
+        click.echo(f"Official: {who(t.official_id)}   Expert: {who(t.assignee_id)}")
+        click.echo(f"Language: {t.language or '-'}   Topics: {', '.join(t.topics) or '-'}")
+        click.echo(f"Question:\n  {t.text}")
+        if t.answer:
+            click.echo(f"Answer by {who(t.answered_by)}:\n  {t.answer}")
+        if t.rating:
+            click.echo(f"Rating: {t.rating.value}")
+        click.echo("History:")
+        for event in t.events:
+            subject = f" expert={who(event.expert_id)}" if event.expert_id else ""
+            detail = f" – {event.detail}" if event.detail else ""
+            click.echo(
+                f"  {event.at:%Y-%m-%d %H:%M:%S} {event.kind.value:10} by "
+                f"{who(event.actor_id)}{subject}{detail}"
+            )
+
+    run()
+
+
+# -- statistics and database -------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+def stats(as_json: bool) -> None:
+    """Counts of entries, people, questions by decision and tickets by status."""
+
+    @with_app
+    async def run(app: App) -> None:
+        async with app.uow() as uow:
+            people = await uow.people.all()
+            data = {
+                "entries": {s.value: len(await uow.entries.all(s)) for s in EntryStatus},
+                "people": {r.value: sum(1 for p in people if p.role is r) for r in Role},
+                "questions": await uow.questions.count_by_action(),
+                "tickets": await uow.tickets.count_by_status(),
+            }
+        if as_json:
+            click.echo(json.dumps(data))
+            return
+        for section, counts in data.items():
+            total = sum(counts.values())
+            detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+            click.echo(f"{section:10} {total:6}   {detail}")
+
+    run()
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations (the bot and every command also do this on start)."""
+    settings = _settings()
+
+    async def run() -> None:
+        database = Database.connect(settings.database_url)
+        try:
+            await database.upgrade()
+        finally:
+            await database.close()
+
+    _run(run())
+    click.echo("database schema is up to date")

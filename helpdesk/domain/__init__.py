@@ -1,0 +1,1 @@
+"""The helpdesk's vocabulary and rules. Imports nothing but the standard library."""

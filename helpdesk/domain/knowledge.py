@@ -1,0 +1,55 @@
+"""Knowledge entries: curated good practice with the ways people ask for it."""
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from helpdesk.domain.errors import InvalidEntry
+
+__all__ = ["ENTRY_ID_PATTERN", "Entry", "EntryStatus"]
+
+# Slug-like, so that an id is also a safe file name (knowledge/<id>.md): no slash, no space,
+# no leading dot. Case is kept: knowledge bases written elsewhere use "LSC-01" too.
+ENTRY_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
+
+
+class EntryStatus(StrEnum):
+    PUBLISHED = "published"
+    DRAFT = "draft"
+    RETIRED = "retired"
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    title: str
+    questions: tuple[str, ...]
+    body: str
+    topics: tuple[str, ...] = ()
+    lang: str = "en"
+    city: str | None = None
+    country: str | None = None
+    source: str | None = None
+    status: EntryStatus = EntryStatus.PUBLISHED
+
+    def __post_init__(self) -> None:
+        if not ENTRY_ID_PATTERN.match(self.id):
+            raise InvalidEntry(
+                f"id {self.id!r} must be a slug: letters a-z, digits, '-', '_' or '.', "
+                "at most 120 characters"
+            )
+        if not self.title.strip():
+            raise InvalidEntry("title is empty")
+        if not self.questions or not all(q.strip() for q in self.questions):
+            raise InvalidEntry("questions must list at least one non-empty phrasing")
+        if self.status is EntryStatus.PUBLISHED and not self.body.strip():
+            raise InvalidEntry("a published entry needs an answer below the front matter")
+
+    @property
+    def is_published(self) -> bool:
+        return self.status is EntryStatus.PUBLISHED
+
+    @property
+    def phrasings(self) -> tuple[str, ...]:
+        """Everything a question is matched against: the title and every phrasing."""
+        return (self.title, *self.questions)

@@ -1,0 +1,98 @@
+"""Every sentence the bot can say, by key. The English catalogue holds the text."""
+
+from enum import StrEnum
+
+__all__ = ["Msg"]
+
+
+class Msg(StrEnum):
+    # Registration and strangers
+    STRANGER = "stranger"
+    START_MISSING_CODE = "start.missing_code"
+    START_BAD_CODE = "start.bad_code"
+    START_ALREADY = "start.already"
+    WELCOME = "welcome"
+    ROLE_OFFICIAL = "role.official"
+    ROLE_EXPERT = "role.expert"
+    ROLE_STAFF = "role.staff"
+    # Help
+    HELP_OFFICIAL = "help.official"
+    HELP_EXPERT = "help.expert"
+    HELP_STAFF = "help.staff"
+    # Asking
+    ANSWER_SOURCE = "answer.source"
+    ANSWER_PRACTICE_OF = "answer.practice_of"
+    ANSWER_DID_IT_HELP = "answer.did_it_help"
+    SUGGEST_INTRO = "suggest.intro"
+    ESCALATE_ASSIGNED = "escalate.assigned"
+    ESCALATE_QUEUED = "escalate.queued"
+    ASK_ASSIGNED = "ask.assigned"
+    ASK_QUEUED = "ask.queued"
+    ASK_USAGE = "ask.usage"
+    ALREADY_ESCALATED = "ask.already_escalated"
+    FEEDBACK_HELPFUL = "feedback.helpful"
+    FEEDBACK_NOT_HELPFUL = "feedback.not_helpful"
+    CHOICE_EXPIRED = "choice.expired"
+    # Buttons
+    BUTTON_HELPFUL = "button.helpful"
+    BUTTON_NOT_HELPFUL = "button.not_helpful"
+    BUTTON_ASK_EXPERT = "button.ask_expert"
+    BUTTON_NONE_OF_THESE = "button.none_of_these"
+    BUTTON_DECLINE = "button.decline"
+    # Experts
+    EXPERT_NEW_TICKET = "expert.new_ticket"
+    EXPERT_HOW_TO_ANSWER = "expert.how_to_answer"
+    EXPERT_ANSWER_SENT = "expert.answer_sent"
+    EXPERT_DECLINED = "expert.declined"
+    EXPERT_TICKET_WITHDRAWN = "expert.ticket_withdrawn"
+    ANSWER_USAGE = "answer.usage"
+    DECLINE_USAGE = "decline.usage"
+    TICKET_NOT_YOURS = "ticket.not_yours"
+    TICKET_WRONG_STATE = "ticket.wrong_state"
+    PLACE_UNKNOWN = "place.unknown"
+    LANGUAGE_UNKNOWN = "language.unknown_name"
+    # Officials receiving answers
+    OFFICIAL_ANSWER_RECEIVED = "official.answer_received"
+    OFFICIAL_ANSWER_FROM = "official.answer_from"
+    RATE_HELPFUL = "rate.helpful"
+    RATE_NOT_HELPFUL = "rate.not_helpful"
+    CANCEL_USAGE = "cancel.usage"
+    CANCEL_DONE = "cancel.done"
+    # Staff
+    STAFF_NO_EXPERT = "staff.no_expert"
+    # Ticket lists
+    TICKETS_NONE = "tickets.none"
+    TICKETS_OWN = "tickets.own"
+    TICKETS_ASSIGNED = "tickets.assigned"
+    TICKETS_ALL = "tickets.all"
+    TICKETS_LINE = "tickets.line"
+    STATUS_OPEN = "status.open"
+    STATUS_ASSIGNED = "status.assigned"
+    STATUS_ANSWERED = "status.answered"
+    STATUS_CLOSED = "status.closed"
+    STATUS_DECLINED = "status.declined"
+    STATUS_REOPENED = "status.reopened"
+    STATUS_CANCELLED = "status.cancelled"
+    # Language
+    LANGUAGE_SET = "language.set"
+    LANGUAGE_USAGE = "language.usage"
+    LANGUAGE_BAD = "language.bad"
+    # Bad input and errors
+    INPUT_EMPTY = "input.empty"
+    INPUT_TOO_LONG = "input.too_long"
+    INPUT_NO_WORDS = "input.no_words"
+    INPUT_TOO_SHORT = "input.too_short"
+    INPUT_NOT_TEXT = "input.not_text"
+    INPUT_NOT_A_QUESTION = "input.not_a_question"
+    INPUT_UNDECRYPTABLE = "input.undecryptable"
+    GROUP_REFUSED = "group.refused"
+    COMMAND_UNKNOWN = "command.unknown"
+    COMMAND_NOT_ALLOWED = "command.not_allowed"
+    ERROR_INTERNAL = "error.internal"
+    # Console
+    CONSOLE_INTRO = "console.intro"
+    CONSOLE_SWITCHED = "console.switched"
+    CONSOLE_WAITING = "console.waiting"
+    CONSOLE_AS_USAGE = "console.as_usage"
+    CONSOLE_MESSAGE_FOR = "console.message_for"
+    CHOOSE_BY_NUMBER = "choose.by_number"

@@ -1,0 +1,117 @@
+"""What the bot says, as data: services build these, adapters render them.
+
+A ``Reply`` is a list of parts, each either a ``Text`` (a catalogue key and its
+parameters, translated for the recipient) or a ``Quote`` (someone's words or a
+knowledge entry, shown as written), plus buttons. Buttons carry a command line
+as their action, so a platform without buttons can send the same command.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeAlias
+
+from helpdesk.i18n.keys import Msg
+
+__all__ = ["Button", "LanguageName", "Param", "Part", "Quote", "QuoteStyle", "Reply", "Text"]
+
+
+class QuoteStyle(StrEnum):
+    PLAIN = "plain"  # a person's words
+    TITLE = "title"  # a heading: an entry's title
+    MARKDOWN = "markdown"  # an entry's answer, written in Markdown
+
+
+@dataclass(frozen=True)
+class Quote:
+    text: str
+    style: QuoteStyle = QuoteStyle.PLAIN
+
+
+@dataclass(frozen=True)
+class LanguageName:
+    """A language, shown by its name in that language (``mk`` → македонски)."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class Text:
+    key: Msg
+    params: Mapping[str, "Param"] = field(default_factory=dict)
+
+
+# A parameter is a value shown as is, a nested sentence, or a list of sentences (one per line).
+Param: TypeAlias = str | int | Text | Quote | LanguageName | tuple[Text, ...]
+Part: TypeAlias = Text | Quote
+
+
+@dataclass(frozen=True)
+class Button:
+    label: Part
+    action: str  # a command line, e.g. "/feedback 12 helpful"
+
+
+@dataclass(frozen=True)
+class Reply:
+    parts: tuple[Part, ...]
+    buttons: tuple[Button, ...] = ()
+    ref: str | None = None  # what a reply to this message is about, e.g. "ticket:12"
+
+    @classmethod
+    def say(cls, key: Msg, /, **params: Param) -> "Reply":
+        """A reply of one sentence."""
+        return cls((Text(key, params),))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "parts": [_part_to_json(p) for p in self.parts],
+            "buttons": [
+                {"label": _part_to_json(b.label), "action": b.action} for b in self.buttons
+            ],
+            "ref": self.ref,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Reply":
+        return cls(
+            parts=tuple(_part_from_json(p) for p in data["parts"]),
+            buttons=tuple(
+                Button(_part_from_json(b["label"]), str(b["action"])) for b in data["buttons"]
+            ),
+            ref=data.get("ref"),
+        )
+
+
+def _part_to_json(part: Part) -> dict[str, Any]:
+    if isinstance(part, Quote):
+        return {"quote": part.text, "style": part.style.value}
+    return {"key": part.key.value, "params": {k: _param_to_json(v) for k, v in part.params.items()}}
+
+
+def _param_to_json(value: Param) -> Any:
+    if isinstance(value, LanguageName):
+        return {"language": value.code}
+    if isinstance(value, Text | Quote):
+        return _part_to_json(value)
+    if isinstance(value, tuple):
+        return [_part_to_json(v) for v in value]
+    return value
+
+
+def _part_from_json(data: Mapping[str, Any]) -> Part:
+    if "quote" in data:
+        return Quote(str(data["quote"]), QuoteStyle(data["style"]))
+    return Text(Msg(data["key"]), {k: _param_from_json(v) for k, v in data["params"].items()})
+
+
+def _param_from_json(value: Any) -> Param:
+    if isinstance(value, dict) and "language" in value:
+        return LanguageName(str(value["language"]))
+    if isinstance(value, dict):
+        return _part_from_json(value)
+    if isinstance(value, list):
+        return tuple(t for t in (_part_from_json(v) for v in value) if isinstance(t, Text))
+    if isinstance(value, int | str):
+        return value
+    return str(value)

@@ -1,0 +1,143 @@
+"""The translation layer: every sentence a user sees is rendered here, by key, for a language.
+
+Catalogues are gettext ``.po`` files (one per language, ``msgid`` = the key),
+read with Babel and compiled in memory, so there is no build step and plural
+forms follow each language's rules.
+"""
+
+import gettext
+import io
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from helpdesk.domain.languages import normalize_language_code
+from helpdesk.i18n.keys import Msg
+from helpdesk.i18n.messages import LanguageName, Param, Part, Quote, Reply, Text
+
+__all__ = ["DEFAULT_LANGUAGE", "LOCALES", "RenderedReply", "Translator", "language_name"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LANGUAGE = "en"
+LOCALES = Path(__file__).parent / "locales"
+
+# Babel has no Montenegrin of its own (it maps cnr to Serbian, Latin, Montenegro).
+_NAME_OVERRIDES = {"cnr": "crnogorski"}
+
+
+@dataclass(frozen=True)
+class RenderedReply:
+    """A reply as plain text, with its buttons as (label, action) pairs."""
+
+    text: str
+    buttons: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class _Catalogue:
+    translations: gettext.GNUTranslations
+    keys: frozenset[str]
+    plural_keys: frozenset[str]
+
+
+class Translator:
+    """Looks sentences up in the catalogues, falling back from ``sr-Latn`` to ``sr`` to English."""
+
+    def __init__(self, locales: Path = LOCALES) -> None:
+        self._locales = locales
+
+    def available(self) -> tuple[str, ...]:
+        """Languages that have a catalogue."""
+        return tuple(sorted(p.stem for p in self._locales.glob("*.po")))
+
+    def translate(self, key: Msg, language: str | None, params: Mapping[str, Param]) -> str:
+        rendered = {name: self._param(value, language) for name, value in params.items()}
+        count = params.get("count")
+        for code in self._chain(language):
+            catalogue = self._catalogue(code)
+            if catalogue is None or key.value not in catalogue.keys:
+                continue
+            if key.value in catalogue.plural_keys and isinstance(count, int):
+                template = catalogue.translations.ngettext(key.value, key.value, count)
+            else:
+                template = catalogue.translations.gettext(key.value)
+            try:
+                return template.format_map(rendered)
+            except (KeyError, IndexError, ValueError):
+                log.error("catalogue %s: bad placeholders in %s", code, key.value)
+        log.error("no catalogue has the message %s", key.value)
+        return key.value
+
+    def part(self, part: Part, language: str | None) -> str:
+        if isinstance(part, Quote):
+            return part.text
+        return self.translate(part.key, language, part.params)
+
+    def render(self, reply: Reply, language: str | None) -> RenderedReply:
+        """Plain text, paragraphs separated by a blank line."""
+        text = "\n\n".join(self.part(p, language) for p in reply.parts)
+        buttons = tuple((self.part(b.label, language), b.action) for b in reply.buttons)
+        return RenderedReply(text, buttons)
+
+    def _param(self, value: Param, language: str | None) -> str:
+        if isinstance(value, LanguageName):
+            return f"{language_name(value.code)} ({value.code})"
+        if isinstance(value, Text | Quote):
+            return self.part(value, language)
+        if isinstance(value, tuple):
+            return "\n".join(self.part(v, language) for v in value)
+        return str(value)
+
+    def _chain(self, language: str | None) -> list[str]:
+        chain: list[str] = []
+        code = normalize_language_code(language) if language else None
+        while code:
+            chain.append(code)
+            code = code.rpartition("-")[0]
+        chain.append(DEFAULT_LANGUAGE)
+        return chain
+
+    def _catalogue(self, code: str) -> _Catalogue | None:
+        return _load_catalogue(self._locales / f"{code}.po")
+
+
+@cache
+def _load_catalogue(path: Path) -> _Catalogue | None:
+    if not path.exists():
+        return None
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=path.stem.replace("-", "_"))
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    keys: set[str] = set()
+    plural_keys: set[str] = set()
+    for message in catalog:
+        if not message.id or not message.string:
+            continue
+        if message.pluralizable:
+            key = str(message.id[0])
+            plural_keys.add(key)
+        else:
+            key = str(message.id)
+        keys.add(key)
+    return _Catalogue(gettext.GNUTranslations(buffer), frozenset(keys), frozenset(plural_keys))
+
+
+def language_name(code: str) -> str:
+    """A language's name in that language (``sr`` → српски), for people choosing one."""
+    if code in _NAME_OVERRIDES:
+        return _NAME_OVERRIDES[code]
+    try:
+        locale = Locale.parse(code.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return code
+    name: str | None = locale.get_display_name()
+    return name or code

@@ -1,0 +1,158 @@
+"""The hybrid matcher: spelling (lexical) and meaning (embedding) together.
+
+Each entry gets a lexical score (``FuzzyMatcher``, 0-100) and a semantic one: the
+question's cosine similarity to the entry's closest phrasing, mixed with its
+similarity to the entry's answer, mapped from the model's useful range
+[``low``, ``high``] onto 0-100. The hybrid score is a weighted mean of the two.
+Lexical matching is exact about names and rare words and robust to typos; the
+embedding understands paraphrases and other languages. Off-topic questions score
+low on both, which is what lets the hybrid reject them.
+
+When the lexical score alone is already decisive (a near-copy of a phrasing, far
+ahead of the rest), the embedding is skipped: it costs tens of milliseconds a
+question, the lexical pass well under one.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from helpdesk.domain.knowledge import Entry
+from helpdesk.domain.questions import Match
+from helpdesk.matching.decision import MatchPolicy
+from helpdesk.matching.fuzzy import FuzzyMatcher
+from helpdesk.matching.normalize import normalize_text
+from helpdesk.matching.semantic import Embedder, SemanticIndex, Vectors
+
+__all__ = ["ANSWER_CHARACTERS", "HybridMatcher", "HybridWeights", "phrasing_key"]
+
+# The beginning of an answer says what it is about; embedding all of it costs more and
+# measured no better (tests/data/questions.jsonl, 300, 600, 1000 characters and whole).
+ANSWER_CHARACTERS = 1000
+# Shorter answers ("See the entry on X.") say too little to compare a question with.
+MEANINGFUL_ANSWER = 80
+
+
+@dataclass(frozen=True)
+class HybridWeights:
+    """How the two scores are combined; calibrated on tests/data (see benchmarks/)."""
+
+    lexical: float = 0.3  # share of the lexical score in the hybrid score
+    answer: float = 0.5  # share of the answer's similarity in the semantic score
+    low: float = 0.80  # cosine at or below which texts are unrelated
+    high: float = 0.95  # cosine at or above which they say the same thing
+    # A lexical score this high, this far ahead of the runner-up, needs no embedding: on
+    # tests/data none of the questions it let through was answered wrongly (at 60 and 15
+    # neither; these leave room).
+    decisive: float = 70.0
+    decisive_margin: float = 25.0
+
+
+def phrasing_key(kind: str, text: str) -> str:
+    """What a cached vector is stored under: the text and how it was embedded."""
+    return f"{kind}\x00{text}"
+
+
+class HybridMatcher:
+    """Lexical and semantic scores combined; falls back to lexical for entries without vectors."""
+
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        embedder: Embedder,
+        vectors: Mapping[str, Vectors],
+        policy: MatchPolicy | None = None,
+        weights: HybridWeights | None = None,
+    ) -> None:
+        """``vectors`` maps ``phrasing_key("question", phrasing)`` and
+        ``phrasing_key("answer", entry.id)`` to unit vectors (see ``vectors_needed``)."""
+        self.policy = policy or MatchPolicy()
+        self.weights = weights or HybridWeights()
+        self.lexical = FuzzyMatcher(entries, self.policy)
+        self._embedder = embedder
+        published = self.lexical.entries
+        rows: list[Vectors] = []
+        groups: list[int] = []
+        for index, entry in enumerate(published):
+            for text in entry.phrasings:
+                vector = vectors.get(phrasing_key("question", text))
+                if vector is not None:
+                    rows.append(vector)
+                    groups.append(index)
+        dimensions = embedder.dimensions
+        self._phrasings = SemanticIndex(
+            np.array(rows, dtype=np.float32).reshape(-1, dimensions),
+            np.array(groups, dtype=np.int64),
+            len(published),
+        )
+        answers = [vectors.get(phrasing_key("answer", entry.id)) for entry in published]
+        self._has_answer = np.array([a is not None for a in answers], dtype=bool)
+        self._answers = np.array(
+            [a if a is not None else np.zeros(dimensions, np.float32) for a in answers],
+            dtype=np.float32,
+        ).reshape(-1, dimensions)
+        self.embedded_questions = 0  # how often the embedding was needed (for benchmarks)
+
+    @staticmethod
+    def vectors_needed(entries: Sequence[Entry]) -> dict[str, tuple[str, str]]:
+        """Every vector the matcher wants: key → (kind, text to embed). Phrasings are
+        embedded like questions (they are questions), answers as passages."""
+        needed: dict[str, tuple[str, str]] = {}
+        for entry in entries:
+            if not entry.is_published:
+                continue
+            for text in entry.phrasings:
+                needed[phrasing_key("question", text)] = ("question", text)
+            if len(entry.body) >= MEANINGFUL_ANSWER:
+                answer = f"{entry.title}\n\n{entry.body}"[:ANSWER_CHARACTERS]
+                needed[phrasing_key("answer", entry.id)] = ("answer", answer)
+        return needed
+
+    @property
+    def size(self) -> int:
+        return self.lexical.size
+
+    def match(self, question: str) -> Match:
+        normalized = normalize_text(question)
+        lexical, semantic = self.components(question, normalized)
+        scores = lexical if semantic is None else self.combine(lexical, semantic)
+        return Match(normalized, *self.lexical.decide_scores(scores))
+
+    def components(
+        self, question: str, normalized: str | None = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+        """Lexical scores (0-100) and semantic similarities (cosine) per entry; no semantic
+        part when the lexical one is decisive or the question has no words at all."""
+        normalized = normalize_text(question) if normalized is None else normalized
+        lexical = self.lexical.entry_scores(normalized)
+        if not normalized or self._decisive(lexical):
+            return lexical, None
+        return lexical, self._semantic(question)
+
+    def combine(
+        self, lexical: NDArray[np.float64], semantic: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """The hybrid score from lexical scores (0-100) and semantic similarities (cosine)."""
+        w = self.weights
+        mapped = np.clip((semantic - w.low) / (w.high - w.low), 0.0, 1.0) * 100.0
+        return w.lexical * lexical + (1.0 - w.lexical) * mapped
+
+    def _semantic(self, question: str) -> NDArray[np.float64]:
+        self.embedded_questions += 1
+        vector = self._embedder.embed_questions([question])[0]
+        closest = self._phrasings.entry_similarities(vector)
+        answer = (self._answers @ vector).astype(np.float64)
+        share = np.where(self._has_answer, self.weights.answer, 0.0)
+        mixed: NDArray[np.float64] = (1.0 - share) * closest + share * answer
+        return mixed
+
+    def _decisive(self, lexical: NDArray[np.float64]) -> bool:
+        if len(lexical) == 0:
+            return False
+        ordered = np.sort(lexical)
+        best = float(ordered[-1])
+        runner_up = float(ordered[-2]) if len(ordered) > 1 else 0.0
+        w = self.weights
+        return best >= w.decisive and best - runner_up >= w.decisive_margin

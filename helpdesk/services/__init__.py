@@ -1,0 +1,1 @@
+"""Use cases: what the helpdesk does, independent of chat platforms and databases."""

@@ -1,0 +1,309 @@
+"""The conversation: every message from every platform comes in here and replies go out
+through the outbox. Platform-independent; adapters only translate to and from their API."""
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from helpdesk.domain.languages import normalize_language_code
+from helpdesk.domain.people import ChatIdentity, Role
+from helpdesk.domain.questions import Feedback
+from helpdesk.i18n import Msg, Reply
+from helpdesk.services.asking import (
+    ask_expert,
+    ask_question,
+    escalate_question,
+    give_feedback,
+    pick_suggestion,
+)
+from helpdesk.services.commands import Command, parse_command
+from helpdesk.services.input import InputLimits, check_question, clean_text
+from helpdesk.services.knowledge import KnowledgeIndex
+from helpdesk.services.ports import Clock, UnitOfWorkFactory
+from helpdesk.services.registration import choose_language, help_for, register
+from helpdesk.services.tickets import (
+    answer_ticket,
+    cancel_ticket,
+    decline_ticket,
+    list_tickets,
+    parse_ticket_number,
+    rate_ticket,
+)
+from helpdesk.services.turn import Turn
+
+__all__ = ["Helpdesk", "Inbound"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message as an adapter received it."""
+
+    platform: str
+    address: str  # the sender on that platform
+    text: str | None  # None for something that is not text (a sticker, a photo)
+    message_id: str | None = None  # the platform's id: a redelivered message is handled once
+    reply_to: str | None = None  # the platform id of the message this replies to
+    display_name: str | None = None
+    language_code: str | None = None  # what the chat app says the person uses
+    reaction: str | None = None  # an emoji reaction to the message ``reply_to``
+    undecryptable: bool = False  # an encrypted message the adapter could not decrypt
+
+
+# Reactions that press a message's "Helpful" or "Not helpful" button.
+_POSITIVE = frozenset({"👍", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿", "✅", "❤️", "+1"})
+_NEGATIVE = frozenset({"👎", "👎🏻", "👎🏼", "👎🏽", "👎🏾", "👎🏿", "❌", "-1"})
+
+
+_Handler = Callable[[Turn, Command, Inbound], Awaitable[None]]
+
+
+class Helpdesk:
+    """Handles inbound messages: registration, questions, tickets, and the commands."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        knowledge: KnowledgeIndex,
+        clock: Clock,
+        limits: InputLimits | None = None,
+    ) -> None:
+        self.uow = uow
+        self.knowledge = knowledge
+        self.clock = clock
+        self.limits = limits or InputLimits()
+        self._commands: dict[str, tuple[frozenset[Role] | None, _Handler]] = {
+            "help": (None, self._help),
+            "ask": (None, self._ask),
+            "tickets": (None, self._tickets),
+            "language": (None, self._language),
+            "cancel": (None, self._cancel),
+            "answer": (frozenset({Role.EXPERT, Role.STAFF}), self._answer),
+            "decline": (frozenset({Role.EXPERT}), self._decline),
+            # Actions behind buttons; typed by hand they work the same.
+            "pick": (None, self._pick),
+            "feedback": (None, self._feedback),
+            "escalate": (None, self._escalate),
+            "rate": (None, self._rate),
+        }
+
+    async def handle(self, message: Inbound) -> bool:
+        """Handle one message exactly once. False if it had been handled already."""
+        try:
+            return await self._handle(message)
+        except Exception:
+            # Never the message text: it may be sensitive.
+            log.exception("failed to handle message %s on %s", message.message_id, message.platform)
+            await self._apologise(message)
+            return True
+
+    async def _handle(self, message: Inbound) -> bool:
+        identity = ChatIdentity(message.platform, message.address)
+        # Before the turn's transaction: rebuilding may write cached vectors, and on SQLite a
+        # second writer inside an open write transaction would wait for itself.
+        await self.knowledge.refresh()
+        now = self.clock()
+        async with self.uow() as uow:
+            if message.message_id and await uow.inbound.seen(message.platform, message.message_id):
+                return False
+            person = await uow.people.by_identity(identity)
+            if message.message_id:
+                await uow.inbound.record(
+                    message.platform, message.message_id, person.id if person else None, now
+                )
+            if person is not None:
+                await uow.people.touch(identity, now)
+            app_language = (
+                normalize_language_code(message.language_code) if message.language_code else None
+            )
+            turn = Turn(uow, now, identity, person, app_language)
+            await self._dispatch(turn, message)
+            await uow.commit()
+        return True
+
+    async def _apologise(self, message: Inbound) -> None:
+        """The message could not be handled: say so, and remember it was received."""
+        try:
+            identity = ChatIdentity(message.platform, message.address)
+            now = self.clock()
+            async with self.uow() as uow:
+                if message.message_id and await uow.inbound.seen(
+                    message.platform, message.message_id
+                ):
+                    return
+                person = await uow.people.by_identity(identity)
+                if message.message_id:
+                    await uow.inbound.record(
+                        message.platform, message.message_id, person.id if person else None, now
+                    )
+                await Turn(uow, now, identity, person).reply(Reply.say(Msg.ERROR_INTERNAL))
+                await uow.commit()
+        except Exception:
+            log.exception(
+                "could not even apologise for message %s on %s",
+                message.message_id,
+                message.platform,
+            )
+
+    async def _dispatch(self, turn: Turn, message: Inbound) -> None:
+        if message.undecryptable:
+            await turn.reply(Reply.say(Msg.INPUT_UNDECRYPTABLE))
+            return
+        if message.reaction is not None:
+            await self._reaction(turn, message)
+            return
+        raw = message.text
+        text = clean_text(raw) if raw is not None else ""
+        command = parse_command(text)
+        if turn.person is None:
+            if command is not None and command.name == "start":
+                await register(turn, command.args, message.display_name)
+            else:
+                await turn.reply(Reply.say(Msg.STRANGER))
+            return
+
+        if command is None and message.reply_to and raw is not None:
+            replied = await turn.uow.outbox.sent_reply(message.platform, message.reply_to)
+            ref = replied.ref if replied else None
+            if ref and ref.startswith("ticket:") and turn.sender.role is not Role.OFFICIAL:
+                problem = check_question(raw, text, self.limits)
+                if problem is not None:
+                    await turn.reply(problem)
+                    return
+                await answer_ticket(turn, int(ref.removeprefix("ticket:")), text)
+                return
+
+        if command is None and text.isdigit() and len(text) <= 2:
+            menu = await turn.uow.menus.get(turn.sender_id)
+            if menu:
+                choice = int(text)
+                if not 1 <= choice <= len(menu):
+                    await turn.reply(Reply.say(Msg.CHOICE_EXPIRED))
+                    return
+                command = parse_command(menu[choice - 1])
+
+        if command is not None:
+            await self._command(turn, command, message)
+            return
+        problem = check_question(raw, text, self.limits)
+        if problem is not None:
+            await turn.reply(problem)
+            return
+        await ask_question(turn, self.knowledge, text)
+
+    async def _reaction(self, turn: Turn, message: Inbound) -> None:
+        """👍 or 👎 on one of the bot's messages presses its Helpful or Not helpful button.
+        Other reactions are just reactions: no reply, so the chat does not fill up."""
+        if turn.person is None or message.reply_to is None:
+            return
+        key = (message.reaction or "").strip()
+        wanted = " helpful" if key in _POSITIVE else " not_helpful" if key in _NEGATIVE else None
+        replied = await turn.uow.outbox.sent_reply(message.platform, message.reply_to)
+        if wanted is None or replied is None:
+            return
+        action = next((b.action for b in replied.buttons if b.action.endswith(wanted)), None)
+        command = parse_command(action) if action else None
+        if command is not None:
+            await self._command(turn, command, message)
+
+    async def _command(self, turn: Turn, command: Command, message: Inbound) -> None:
+        if command.name == "start":
+            await register(turn, command.args, message.display_name)
+            return
+        known = self._commands.get(command.name)
+        if known is None:
+            await turn.reply(Reply.say(Msg.COMMAND_UNKNOWN, command=command.name))
+            return
+        roles, handler = known
+        if roles is not None and turn.sender.role not in roles:
+            await turn.reply(Reply.say(Msg.COMMAND_NOT_ALLOWED, command=command.name))
+            return
+        await handler(turn, command, message)
+
+    # -- commands ----------------------------------------------------------------------
+
+    async def _help(self, turn: Turn, command: Command, message: Inbound) -> None:
+        await help_for(turn)
+
+    async def _ask(self, turn: Turn, command: Command, message: Inbound) -> None:
+        if not command.args:
+            await turn.reply(Reply.say(Msg.ASK_USAGE))
+            return
+        problem = check_question(command.args, command.args, self.limits)
+        if problem is not None:
+            await turn.reply(problem)
+            return
+        await ask_expert(turn, self.knowledge, command.args)
+
+    async def _tickets(self, turn: Turn, command: Command, message: Inbound) -> None:
+        await list_tickets(turn)
+
+    async def _language(self, turn: Turn, command: Command, message: Inbound) -> None:
+        await choose_language(turn, command.args)
+
+    async def _answer(self, turn: Turn, command: Command, message: Inbound) -> None:
+        parts = command.split(2)
+        number = parse_ticket_number(parts[0]) if parts else None
+        if number is None or len(parts) < 2:
+            await turn.reply(Reply.say(Msg.ANSWER_USAGE))
+            return
+        problem = check_question(parts[1], parts[1], self.limits)
+        if problem is not None:
+            await turn.reply(problem)
+            return
+        await answer_ticket(turn, number, parts[1])
+
+    async def _decline(self, turn: Turn, command: Command, message: Inbound) -> None:
+        await _on_ticket(turn, command, decline_ticket, Msg.DECLINE_USAGE)
+
+    async def _cancel(self, turn: Turn, command: Command, message: Inbound) -> None:
+        await _on_ticket(turn, command, cancel_ticket, Msg.CANCEL_USAGE)
+
+    async def _pick(self, turn: Turn, command: Command, message: Inbound) -> None:
+        parts = command.split(2)
+        if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
+            await pick_suggestion(turn, self.knowledge, int(parts[0]), int(parts[1]))
+        else:
+            await turn.reply(Reply.say(Msg.CHOICE_EXPIRED))
+
+    async def _feedback(self, turn: Turn, command: Command, message: Inbound) -> None:
+        parts = command.split(2)
+        feedback = _feedback_value(parts[1]) if len(parts) == 2 else None
+        if feedback is None or not parts[0].isdigit():
+            await turn.reply(Reply.say(Msg.CHOICE_EXPIRED))
+            return
+        await give_feedback(turn, int(parts[0]), feedback)
+
+    async def _escalate(self, turn: Turn, command: Command, message: Inbound) -> None:
+        if not command.args.isdigit():
+            await turn.reply(Reply.say(Msg.CHOICE_EXPIRED))
+            return
+        await escalate_question(turn, self.knowledge, int(command.args))
+
+    async def _rate(self, turn: Turn, command: Command, message: Inbound) -> None:
+        parts = command.split(2)
+        number = parse_ticket_number(parts[0]) if parts else None
+        rating = _feedback_value(parts[1]) if len(parts) == 2 else None
+        if number is None or rating is None:
+            await turn.reply(Reply.say(Msg.CHOICE_EXPIRED))
+            return
+        await rate_ticket(turn, number, rating)
+
+
+async def _on_ticket(
+    turn: Turn, command: Command, action: Callable[[Turn, int], Awaitable[None]], usage: Msg
+) -> None:
+    """A command whose only argument is a ticket number."""
+    number = parse_ticket_number(command.args) if command.args else None
+    if number is None:
+        await turn.reply(Reply.say(usage))
+        return
+    await action(turn, number)
+
+
+def _feedback_value(text: str) -> Feedback | None:
+    try:
+        return Feedback(text.strip().lower())
+    except ValueError:
+        return None

@@ -1,0 +1,128 @@
+"""Delivering the outbox: each pending reply goes to the transport of its platform.
+
+A send that fails (the homeserver is down, a flood limit) stays in the outbox and is
+tried again later, waiting twice as long each time up to five minutes: nothing queued is
+ever dropped.
+"""
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Protocol
+
+from helpdesk.i18n import Reply
+from helpdesk.services.ports import Clock, UnitOfWorkFactory
+
+__all__ = ["OutboxRelay", "Transport", "deliver_pending", "retry_delay"]
+
+log = logging.getLogger(__name__)
+
+_FIRST_RETRY = timedelta(seconds=2)
+_LONGEST_WAIT = timedelta(minutes=5)
+
+
+class Transport(Protocol):
+    """How an adapter sends: it renders the reply its own way and returns the message id.
+
+    ``key`` is the same every time one outbox item is tried: platforms that can (Matrix
+    transaction ids) use it so that a retry after a crash does not send the message twice.
+    ``ready`` is false while the adapter cannot send yet (before its first sync): its
+    items then wait without counting as failed attempts, so no backoff delays them.
+    """
+
+    platform: str
+
+    @property
+    def ready(self) -> bool: ...
+
+    async def send(
+        self, address: str, reply: Reply, language: str | None, key: str
+    ) -> str | None: ...
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long to wait after the ``attempts``-th failure (1, 2, ...)."""
+    # The exponent is capped: after many failures 2**n would overflow a timedelta.
+    wait: timedelta = _FIRST_RETRY * 2 ** min(max(attempts - 1, 0), 16)
+    return min(wait, _LONGEST_WAIT)
+
+
+async def deliver_pending(
+    uow_factory: UnitOfWorkFactory,
+    transports: Mapping[str, Transport],
+    clock: Clock,
+    *,
+    batch: int = 100,
+) -> int:
+    """Send what is due for the given platforms, oldest first. Returns how many were sent."""
+    transports = {platform: t for platform, t in transports.items() if t.ready}
+    if not transports:
+        return 0
+    async with uow_factory() as uow:
+        items = await uow.outbox.pending(list(transports), clock(), limit=batch)
+    sent = 0
+    for item in items:
+        transport = transports[item.identity.platform]
+        try:
+            message_id = await transport.send(
+                item.identity.address, item.reply, item.language, f"outbox-{item.id}"
+            )
+        except Exception as error:  # a transport failure must not stop the others
+            attempts = item.attempts + 1
+            level = logging.ERROR if attempts >= 10 else logging.WARNING
+            log.log(
+                level,
+                "delivery of outbox item %s on %s failed (attempt %d): %s",
+                item.id,
+                item.identity.platform,
+                attempts,
+                type(error).__name__,
+            )
+            async with uow_factory() as uow:
+                await uow.outbox.mark_failed(
+                    item.id, f"{type(error).__name__}: {error}", clock() + retry_delay(attempts)
+                )
+                await uow.commit()
+            continue
+        async with uow_factory() as uow:
+            await uow.outbox.mark_delivered(item.id, message_id, clock())
+            await uow.commit()
+        sent += 1
+    return sent
+
+
+class OutboxRelay:
+    """Keeps delivering: at once when woken (a message was handled), and every few seconds
+    for what others queued (the CLI, another process) or what waits for a retry."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        transports: Mapping[str, Transport],
+        clock: Clock,
+        interval: float = 2.0,
+    ) -> None:
+        self._uow = uow
+        self._transports = transports
+        self._clock = clock
+        self._interval = interval
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                while await deliver_pending(self._uow, self._transports, self._clock):
+                    pass
+            except Exception:
+                log.exception("outbox delivery round failed")
+            waiters = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())}
+            _, waiting = await asyncio.wait(
+                waiters, timeout=self._interval, return_when=asyncio.FIRST_COMPLETED
+            )
+            for waiter in waiting:
+                waiter.cancel()

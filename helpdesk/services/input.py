@@ -1,0 +1,54 @@
+"""Cleaning what people send before anything else looks at it."""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from helpdesk.i18n import Msg, Reply
+
+__all__ = ["InputLimits", "check_question", "clean_text"]
+
+# Invisible characters that change how text is shown or compared: zero-width characters,
+# bidirectional overrides and isolates, the byte-order mark, soft hyphen.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_SPACES = re.compile(r"[ \t\u00a0\u3000]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    max_length: int = 4000  # characters; a question, not a document
+    min_letters: int = 2
+
+
+def clean_text(raw: str) -> str:
+    """NFC, no control or invisible characters, tidy whitespace. Keeps every script."""
+    text = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _INVISIBLE.sub("", text)
+    text = "".join(
+        ch
+        for ch in text
+        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn")
+    )
+    text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def check_question(raw: str | None, text: str, limits: InputLimits) -> Reply | None:
+    """Why this text cannot be treated as a question, as a reply to send; None if it can.
+
+    ``raw`` is what arrived (None for something that was not text at all), ``text`` its
+    cleaned form.
+    """
+    if raw is None or "\x00" in raw or raw.count("\ufffd") > max(3, len(raw) // 10):
+        return Reply.say(Msg.INPUT_NOT_TEXT)
+    if not text:
+        return Reply.say(Msg.INPUT_EMPTY)
+    if len(text) > limits.max_length:
+        return Reply.say(Msg.INPUT_TOO_LONG, length=len(text), limit=limits.max_length)
+    letters = sum(1 for ch in text if ch.isalpha())
+    if letters == 0:
+        return Reply.say(Msg.INPUT_NO_WORDS)
+    if letters < limits.min_letters:
+        return Reply.say(Msg.INPUT_TOO_SHORT)
+    return None

@@ -1,0 +1,166 @@
+"""The knowledge base as the conversation sees it, and importing curated entries into it."""
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from helpdesk.domain.knowledge import Entry, EntryStatus
+from helpdesk.domain.questions import Match
+from helpdesk.matching import Matcher
+from helpdesk.matching.hybrid import HybridMatcher
+from helpdesk.matching.semantic import Embedder, Vectors
+from helpdesk.services.ports import Clock, UnitOfWorkFactory
+
+__all__ = ["ImportReport", "KnowledgeIndex", "MatcherFactory", "import_entries"]
+
+log = logging.getLogger(__name__)
+
+# Builds a matcher from the published entries and, when an embedding model is in use,
+# the vectors of their phrasings and answers (None: match lexically).
+MatcherFactory = Callable[[Sequence[Entry], Mapping[str, Vectors] | None], Matcher]
+
+# Candidates this close to the best one tell what a question is about (for routing).
+_TOPIC_WINDOW = 15.0
+_EMBED_BATCH = 64
+
+
+class KnowledgeIndex:
+    """The published entries and a matcher over them, rebuilt when the base changes.
+
+    Building normalises every phrasing once and, with an embedding model, embeds the
+    texts it has not embedded before (vectors are cached in the database, so a restart
+    or another process does not embed them again). The revision check is one cheap
+    query, so entries imported by ``helpdesk kb import`` reach a running bot with its
+    next question.
+    """
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, build: MatcherFactory, embedder: Embedder | None = None
+    ) -> None:
+        self._uow = uow
+        self._build = build
+        self._embedder = embedder
+        self._revision: str | None = None
+        self._matcher: Matcher | None = None
+        self._entries: dict[str, Entry] = {}
+        self._lock = asyncio.Lock()
+
+    @property
+    def embedder(self) -> Embedder | None:
+        return self._embedder
+
+    async def refresh(self) -> Matcher:
+        """The matcher for the current knowledge base."""
+        async with self._lock:
+            async with self._uow() as uow:
+                revision = await uow.entries.revision()
+                if self._matcher is not None and revision == self._revision:
+                    return self._matcher
+                entries = await uow.entries.all(EntryStatus.PUBLISHED)
+            vectors = await self._vectors(entries) if self._embedder else None
+            self._matcher = await asyncio.to_thread(self._build, entries, vectors)
+            self._entries = {e.id: e for e in entries}
+            self._revision = revision
+            return self._matcher
+
+    @property
+    def current(self) -> Matcher:
+        """The matcher as of the last refresh (``refresh`` first: this reads no database)."""
+        if self._matcher is None:
+            raise RuntimeError("KnowledgeIndex.refresh() has not run yet")
+        return self._matcher
+
+    async def match(self, question: str) -> Match:
+        """Match with the current matcher, off the event loop: scoring, and embedding a
+        question, take CPU time."""
+        return await asyncio.to_thread(self.current.match, question)
+
+    def entry(self, entry_id: str) -> Entry | None:
+        """A published entry as of the last refresh."""
+        return self._entries.get(entry_id)
+
+    def topics_of(self, match: Match) -> tuple[str, ...]:
+        """The topics a question is probably about: those of the candidates close to the best."""
+        topics: dict[str, None] = {}
+        for candidate in match.candidates:
+            if candidate.score < match.score - _TOPIC_WINDOW:
+                break
+            entry = self._entries.get(candidate.entry_id)
+            if entry is not None:
+                topics.update(dict.fromkeys(entry.topics))
+        return tuple(topics)
+
+    async def _vectors(self, entries: Sequence[Entry]) -> dict[str, Vectors]:
+        embedder = self._embedder
+        assert embedder is not None
+        needed = HybridMatcher.vectors_needed(entries)
+        hashes = {key: hashlib.sha256(key.encode()).hexdigest() for key in needed}
+        async with self._uow() as uow:
+            cached = await uow.embeddings.get_many(embedder.model, list(hashes.values()))
+        vectors = {
+            key: np.frombuffer(cached[hashes[key]], dtype=np.float32)
+            for key in needed
+            if hashes[key] in cached
+        }
+        missing = [key for key in needed if key not in vectors]
+        if missing:
+            log.info("embedding %d new texts of the knowledge base", len(missing))
+            computed = await asyncio.to_thread(_embed, embedder, [needed[k] for k in missing])
+            vectors.update(zip(missing, computed, strict=True))
+            async with self._uow() as uow:
+                await uow.embeddings.put_many(
+                    embedder.model,
+                    {hashes[key]: vectors[key].astype(np.float32).tobytes() for key in missing},
+                )
+                await uow.commit()
+        return vectors
+
+
+def _embed(embedder: Embedder, items: Sequence[tuple[str, str]]) -> list[Vectors]:
+    vectors: list[Vectors] = []
+    for start in range(0, len(items), _EMBED_BATCH):
+        batch = items[start : start + _EMBED_BATCH]
+        questions = [text for kind, text in batch if kind == "question"]
+        passages = [text for kind, text in batch if kind != "question"]
+        by_kind = {
+            "question": iter(embedder.embed_questions(questions)),
+            "passage": iter(embedder.embed_passages(passages)),
+        }
+        vectors.extend(
+            next(by_kind["question" if kind == "question" else "passage"]) for kind, _ in batch
+        )
+    return vectors
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    retired: int = 0
+    published: int = 0  # published entries in the base afterwards
+
+
+async def import_entries(
+    uow_factory: UnitOfWorkFactory,
+    entries: Sequence[Entry],
+    clock: Clock,
+    *,
+    replace: bool = False,
+) -> ImportReport:
+    """Create or update ``entries`` in one transaction; with ``replace``, retire the others."""
+    report = ImportReport()
+    now = clock()
+    async with uow_factory() as uow:
+        for entry in entries:
+            outcome = await uow.entries.upsert(entry, now)
+            getattr(report, outcome).append(entry.id)
+        if replace:
+            report.retired = await uow.entries.retire_all_except({e.id for e in entries}, now)
+        report.published = len(await uow.entries.all(EntryStatus.PUBLISHED))
+        await uow.commit()
+    return report

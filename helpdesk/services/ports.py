@@ -1,0 +1,177 @@
+"""What the services need from storage, as protocols. ``helpdesk.storage`` implements them
+with SQLAlchemy; unit tests use hand-written fakes."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Literal, Protocol, Self
+
+from helpdesk.domain.invites import Invite
+from helpdesk.domain.knowledge import Entry, EntryStatus
+from helpdesk.domain.people import ChatIdentity, Person, Role
+from helpdesk.domain.questions import AskedQuestion
+from helpdesk.domain.routing import ExpertLoad
+from helpdesk.domain.tickets import Ticket, TicketStatus
+from helpdesk.i18n.messages import Reply
+
+__all__ = [
+    "Clock",
+    "EmbeddingCache",
+    "EntryRepository",
+    "InboundLog",
+    "InviteRepository",
+    "MenuRepository",
+    "Outbox",
+    "OutboxItem",
+    "PeopleRepository",
+    "QuestionRepository",
+    "TicketRepository",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+    "Upserted",
+]
+
+Clock = Callable[[], datetime]
+Upserted = Literal["created", "updated", "unchanged"]
+
+
+class PeopleRepository(Protocol):
+    async def get(self, person_id: int) -> Person | None: ...
+    async def by_identity(self, identity: ChatIdentity) -> Person | None: ...
+    async def add(self, person: Person) -> Person: ...
+    async def save(self, person: Person) -> None: ...
+    async def all(self, role: Role | None = None) -> list[Person]: ...
+    async def expert_loads(self) -> list[ExpertLoad]: ...
+    async def touch(self, identity: ChatIdentity, at: datetime) -> None:
+        """Record that the person was last seen here: replies go where they last wrote from."""
+        ...
+
+    async def reachable_at(self, person_id: int) -> ChatIdentity | None:
+        """The identity the person used most recently."""
+        ...
+
+
+class InviteRepository(Protocol):
+    async def add(self, invite: Invite) -> Invite: ...
+    async def by_code_hash(self, code_hash: str) -> Invite | None: ...
+    async def save(self, invite: Invite) -> None: ...
+
+
+class EntryRepository(Protocol):
+    async def get(self, entry_id: str) -> Entry | None: ...
+    async def all(self, status: EntryStatus | None = None) -> list[Entry]: ...
+    async def upsert(self, entry: Entry, at: datetime) -> Upserted: ...
+    async def retire_all_except(self, keep: set[str], at: datetime) -> int: ...
+    async def revision(self) -> str:
+        """Changes whenever any entry changes: the matcher is rebuilt when it does."""
+        ...
+
+
+class QuestionRepository(Protocol):
+    async def add(self, question: AskedQuestion) -> AskedQuestion: ...
+    async def get(self, question_id: int) -> AskedQuestion | None: ...
+    async def save(self, question: AskedQuestion) -> None: ...
+    async def count_by_action(self) -> dict[str, int]: ...
+
+
+class TicketRepository(Protocol):
+    async def add(self, ticket: Ticket) -> Ticket: ...
+    async def get(self, ticket_id: int) -> Ticket | None: ...
+    async def save(self, ticket: Ticket) -> None: ...
+    async def find(
+        self,
+        *,
+        official_id: int | None = None,
+        assignee_id: int | None = None,
+        statuses: Sequence[TicketStatus] | None = None,
+        limit: int = 50,
+    ) -> list[Ticket]: ...
+    async def count_by_status(self) -> dict[str, int]: ...
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A reply waiting to be delivered. It is written in the same transaction as whatever
+    caused it, so a crash never loses it; delivery marks it done."""
+
+    id: int
+    identity: ChatIdentity
+    person_id: int | None
+    language: str | None
+    reply: Reply
+    created_at: datetime
+    attempts: int = 0
+
+
+class Outbox(Protocol):
+    async def add(
+        self,
+        identity: ChatIdentity,
+        person_id: int | None,
+        language: str | None,
+        reply: Reply,
+        at: datetime,
+    ) -> int: ...
+    async def pending(
+        self, platforms: Sequence[str], now: datetime, limit: int = 100
+    ) -> list[OutboxItem]:
+        """Undelivered items for these platforms that are due (not waiting after a failure)."""
+        ...
+
+    async def mark_delivered(self, item_id: int, message_id: str | None, at: datetime) -> None: ...
+    async def mark_failed(self, item_id: int, error: str, retry_at: datetime) -> None: ...
+    async def sent_reply(self, platform: str, message_id: str) -> Reply | None:
+        """A delivered message, found by the platform's id: what a reply or a reaction
+        to it refers to (its ``ref``, its buttons)."""
+        ...
+
+
+class InboundLog(Protocol):
+    """Platform message ids already handled, so that a redelivered message is not answered twice."""
+
+    async def seen(self, platform: str, message_id: str) -> bool: ...
+    async def record(
+        self, platform: str, message_id: str, person_id: int | None, at: datetime
+    ) -> None: ...
+
+
+class MenuRepository(Protocol):
+    """The numbered choices last offered to a person, so that "2" means the second one."""
+
+    async def set(self, person_id: int, actions: Sequence[str], at: datetime) -> None: ...
+    async def get(self, person_id: int) -> tuple[str, ...]: ...
+
+
+class EmbeddingCache(Protocol):
+    """Phrasing vectors by model and text hash (float32 bytes)."""
+
+    async def get_many(self, model: str, text_hashes: Sequence[str]) -> dict[str, bytes]: ...
+    async def put_many(self, model: str, vectors: dict[str, bytes]) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: rolls back unless ``commit()`` was called."""
+
+    people: PeopleRepository
+    invites: InviteRepository
+    entries: EntryRepository
+    questions: QuestionRepository
+    tickets: TicketRepository
+    outbox: Outbox
+    inbound: InboundLog
+    menus: MenuRepository
+    embeddings: EmbeddingCache
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -1,0 +1,282 @@
+"""Tickets: opening one, routing it to an expert, relaying the answer, and the commands on them."""
+
+import logging
+
+from helpdesk.domain.errors import DomainError
+from helpdesk.domain.people import Person
+from helpdesk.domain.questions import AskedQuestion, Feedback
+from helpdesk.domain.routing import route_ticket
+from helpdesk.domain.tickets import Ticket, TicketStatus
+from helpdesk.i18n import Button, LanguageName, Msg, Param, Quote, Reply, Text
+from helpdesk.services.turn import Turn
+
+__all__ = [
+    "answer_ticket",
+    "can_view",
+    "cancel_ticket",
+    "decline_ticket",
+    "list_tickets",
+    "open_ticket",
+    "parse_ticket_number",
+    "rate_ticket",
+    "route",
+]
+
+log = logging.getLogger(__name__)
+
+_STATUS_TEXT = {
+    TicketStatus.OPEN: Msg.STATUS_OPEN,
+    TicketStatus.ASSIGNED: Msg.STATUS_ASSIGNED,
+    TicketStatus.ANSWERED: Msg.STATUS_ANSWERED,
+    TicketStatus.CLOSED: Msg.STATUS_CLOSED,
+    TicketStatus.DECLINED: Msg.STATUS_DECLINED,
+    TicketStatus.REOPENED: Msg.STATUS_REOPENED,
+    TicketStatus.CANCELLED: Msg.STATUS_CANCELLED,
+}
+_LIST_LIMIT = 20
+_PREVIEW = 80
+
+
+def parse_ticket_number(text: str) -> int | None:
+    """``12`` or ``#12``."""
+    text = text.strip().removeprefix("#")
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def can_view(person: Person, ticket: Ticket) -> bool:
+    """Staff see every ticket; experts the ones routed to them; officials their own."""
+    if person.is_staff:
+        return True
+    return person.id in (ticket.official_id, ticket.assignee_id, ticket.answered_by)
+
+
+def place_of(person: Person) -> Param:
+    place = ", ".join(p for p in (person.city, person.country) if p)
+    return place or Text(Msg.PLACE_UNKNOWN)
+
+
+def status_text(ticket: Ticket) -> Text:
+    return Text(_STATUS_TEXT[ticket.status])
+
+
+async def open_ticket(
+    turn: Turn,
+    text: str,
+    *,
+    language: str | None,
+    topics: tuple[str, ...] = (),
+    question: AskedQuestion | None = None,
+) -> Ticket:
+    """Create a ticket for the sender's question and route it."""
+    ticket = Ticket.create(
+        turn.sender_id,
+        text,
+        turn.now,
+        language=language,
+        topics=topics,
+        question_id=question.id if question else None,
+    )
+    await turn.uow.tickets.add(ticket)
+    if question is not None:
+        question.ticket_id = ticket.id
+        await turn.uow.questions.save(question)
+    await route(turn, ticket)
+    return ticket
+
+
+async def route(turn: Turn, ticket: Ticket) -> Person | None:
+    """Give a waiting ticket to the best expert and tell them; tell staff if nobody can take it."""
+    official = await turn.uow.people.get(ticket.official_id)
+    assert official is not None and official.id is not None
+    decision = route_ticket(
+        official=official,
+        language=ticket.language,
+        topics=ticket.topics,
+        experts=await turn.uow.people.expert_loads(),
+        now=turn.now,
+        exclude=ticket.experts_tried | {official.id},
+    )
+    expert = decision.expert
+    if expert is None:
+        if ticket.status is not TicketStatus.OPEN:
+            ticket.release(turn.now, reason=decision.reason)
+        await turn.uow.tickets.save(ticket)
+        log.info("ticket %s: no expert available (%s)", ticket.id, decision.reason)
+        await turn.notify_staff(
+            Reply.say(Msg.STAFF_NO_EXPERT, ticket=_id(ticket), reason=decision.reason)
+        )
+        return None
+    assert expert.id is not None
+    ticket.assign(expert.id, turn.now, reason=decision.reason)
+    await turn.uow.tickets.save(ticket)
+    log.info("ticket %s routed to expert %s", ticket.id, expert.id)
+    await turn.notify(expert, _for_expert(ticket, official))
+    return expert
+
+
+def _for_expert(ticket: Ticket, official: Person) -> Reply:
+    number = _id(ticket)
+    return Reply(
+        parts=(
+            Text(
+                Msg.EXPERT_NEW_TICKET,
+                {
+                    "ticket": number,
+                    "place": place_of(official),
+                    "language": LanguageName(ticket.language)
+                    if ticket.language
+                    else Text(Msg.LANGUAGE_UNKNOWN),
+                },
+            ),
+            Quote(ticket.text),
+            Text(Msg.EXPERT_HOW_TO_ANSWER, {"ticket": number}),
+        ),
+        buttons=(Button(Text(Msg.BUTTON_DECLINE), f"/decline {number}"),),
+        ref=f"ticket:{number}",
+    )
+
+
+async def _ticket_for(turn: Turn, number: int) -> Ticket | None:
+    """The ticket if the sender may see it; otherwise they are told there is none for them."""
+    ticket = await turn.uow.tickets.get(number)
+    if ticket is None or not can_view(turn.sender, ticket):
+        await turn.reply(Reply.say(Msg.TICKET_NOT_YOURS, ticket=number))
+        return None
+    return ticket
+
+
+async def _wrong_state(turn: Turn, ticket: Ticket) -> None:
+    await turn.reply(
+        Reply.say(Msg.TICKET_WRONG_STATE, ticket=_id(ticket), status=status_text(ticket))
+    )
+
+
+async def answer_ticket(turn: Turn, number: int, text: str) -> None:
+    """An expert (or staff) answers; the answer goes to the official with rating buttons."""
+    ticket = await _ticket_for(turn, number)
+    if ticket is None:
+        return
+    sender = turn.sender
+    if sender.is_staff and ticket.is_waiting:
+        ticket.assign(turn.sender_id, turn.now, actor_id=turn.sender_id, reason="taken by staff")
+    if ticket.status is not TicketStatus.ASSIGNED:
+        await _wrong_state(turn, ticket)
+        return
+    if ticket.assignee_id != turn.sender_id and not sender.is_staff:
+        await turn.reply(Reply.say(Msg.TICKET_NOT_YOURS, ticket=number))
+        return
+    ticket.answer_with(turn.sender_id, text, turn.now)
+    await turn.uow.tickets.save(ticket)
+    official = await turn.uow.people.get(ticket.official_id)
+    assert official is not None
+    await turn.notify(
+        official,
+        Reply(
+            parts=(
+                Text(Msg.OFFICIAL_ANSWER_RECEIVED, {"ticket": number}),
+                Quote(text),
+                Text(Msg.OFFICIAL_ANSWER_FROM, {"name": sender.name, "place": place_of(sender)}),
+                Text(Msg.ANSWER_DID_IT_HELP),
+            ),
+            buttons=(
+                Button(Text(Msg.BUTTON_HELPFUL), f"/rate {number} helpful"),
+                Button(Text(Msg.BUTTON_NOT_HELPFUL), f"/rate {number} not_helpful"),
+            ),
+            ref=f"ticket:{number}",
+        ),
+    )
+    await turn.reply(Reply.say(Msg.EXPERT_ANSWER_SENT, ticket=number))
+
+
+async def decline_ticket(turn: Turn, number: int) -> None:
+    """The assignee cannot take it: it goes to the next expert at once."""
+    ticket = await _ticket_for(turn, number)
+    if ticket is None:
+        return
+    if ticket.assignee_id != turn.sender_id or ticket.status is not TicketStatus.ASSIGNED:
+        await _wrong_state(turn, ticket)
+        return
+    ticket.decline(turn.sender_id, turn.now)
+    await turn.uow.tickets.save(ticket)
+    await turn.reply(Reply.say(Msg.EXPERT_DECLINED, ticket=number))
+    await route(turn, ticket)
+
+
+async def rate_ticket(turn: Turn, number: int, rating: Feedback) -> None:
+    ticket = await _ticket_for(turn, number)
+    if ticket is None:
+        return
+    if ticket.official_id != turn.sender_id:
+        await turn.reply(Reply.say(Msg.TICKET_NOT_YOURS, ticket=number))
+        return
+    try:
+        ticket.rate(rating, turn.now)
+    except DomainError:
+        await _wrong_state(turn, ticket)
+        return
+    await turn.uow.tickets.save(ticket)
+    key = Msg.RATE_HELPFUL if rating is Feedback.HELPFUL else Msg.RATE_NOT_HELPFUL
+    await turn.reply(Reply.say(key, ticket=number))
+
+
+async def cancel_ticket(turn: Turn, number: int) -> None:
+    """The official withdraws a question (staff may too); the expert is told."""
+    ticket = await _ticket_for(turn, number)
+    if ticket is None:
+        return
+    if ticket.official_id != turn.sender_id and not turn.sender.is_staff:
+        await turn.reply(Reply.say(Msg.TICKET_NOT_YOURS, ticket=number))
+        return
+    if not ticket.status.is_active:
+        await _wrong_state(turn, ticket)
+        return
+    assignee = ticket.assignee_id
+    ticket.cancel(turn.now, actor_id=turn.sender_id)
+    await turn.uow.tickets.save(ticket)
+    if assignee is not None:
+        expert = await turn.uow.people.get(assignee)
+        if expert is not None:
+            await turn.notify(expert, Reply.say(Msg.EXPERT_TICKET_WITHDRAWN, ticket=number))
+    await turn.reply(Reply.say(Msg.CANCEL_DONE, ticket=number))
+
+
+async def list_tickets(turn: Turn) -> None:
+    """The sender's tickets: their own, those routed to them, or (staff) all that need attention."""
+    sender = turn.sender
+    tickets = turn.uow.tickets
+    if sender.is_staff:
+        active = [s for s in TicketStatus if s.is_active]
+        found, header = await tickets.find(statuses=active, limit=_LIST_LIMIT), Msg.TICKETS_ALL
+    elif sender.is_expert:
+        routed = await tickets.find(assignee_id=turn.sender_id, limit=_LIST_LIMIT)
+        own = await tickets.find(official_id=turn.sender_id, limit=_LIST_LIMIT)
+        found = sorted({t.id: t for t in [*routed, *own]}.values(), key=_id, reverse=True)
+        header = Msg.TICKETS_ASSIGNED if routed else Msg.TICKETS_OWN
+    else:
+        found = await tickets.find(official_id=turn.sender_id, limit=_LIST_LIMIT)
+        header = Msg.TICKETS_OWN
+    if not found:
+        await turn.reply(Reply.say(Msg.TICKETS_NONE))
+        return
+    lines = tuple(
+        Text(
+            Msg.TICKETS_LINE,
+            {
+                "ticket": _id(t),
+                "status": status_text(t),
+                "text": Quote(_preview(t.text)),
+            },
+        )
+        for t in found
+    )
+    await turn.reply(Reply.say(header, count=len(found), lines=lines))
+
+
+def _preview(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= _PREVIEW else line[: _PREVIEW - 1].rstrip() + "…"
+
+
+def _id(ticket: Ticket) -> int:
+    assert ticket.id is not None
+    return ticket.id

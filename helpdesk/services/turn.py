@@ -1,0 +1,83 @@
+"""One inbound message being handled: who sent it, and the replies it causes.
+
+Replies are written to the outbox in the same transaction as everything else the
+message changed, so they are delivered even if the process dies right after.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from helpdesk.domain.people import ChatIdentity, Person, Role
+from helpdesk.i18n import Reply
+from helpdesk.services.ports import UnitOfWork
+
+__all__ = ["Turn", "language_for", "queue_reply"]
+
+log = logging.getLogger(__name__)
+
+
+def language_for(person: Person | None, app_language: str | None = None) -> str | None:
+    """The language to write to someone in: their choice, their app's, their invitation's."""
+    if person is not None and person.ui_language:
+        return person.ui_language
+    if app_language:
+        return app_language
+    if person is not None and person.languages:
+        return person.languages[0]
+    return None
+
+
+async def queue_reply(
+    uow: UnitOfWork,
+    identity: ChatIdentity,
+    person: Person | None,
+    reply: Reply,
+    now: datetime,
+    language: str | None,
+) -> None:
+    """Put a reply in the outbox; its buttons become the person's numbered choices."""
+    await uow.outbox.add(identity, person.id if person else None, language, reply, now)
+    if person is not None and person.id is not None and reply.buttons:
+        await uow.menus.set(person.id, [b.action for b in reply.buttons], now)
+
+
+@dataclass
+class Turn:
+    uow: UnitOfWork
+    now: datetime
+    identity: ChatIdentity
+    person: Person | None
+    app_language: str | None = None
+
+    @property
+    def sender(self) -> Person:
+        """The registered sender (handlers for strangers never ask for it)."""
+        assert self.person is not None and self.person.id is not None
+        return self.person
+
+    @property
+    def sender_id(self) -> int:
+        assert self.sender.id is not None
+        return self.sender.id
+
+    async def reply(self, reply: Reply) -> None:
+        """Answer the sender where they wrote from."""
+        language = language_for(self.person, self.app_language)
+        await queue_reply(self.uow, self.identity, self.person, reply, self.now, language)
+
+    async def notify(self, person: Person, reply: Reply) -> None:
+        """Write to someone else, where they were last seen."""
+        assert person.id is not None
+        if person.id == (self.person.id if self.person else None):
+            await self.reply(reply)
+            return
+        identity = await self.uow.people.reachable_at(person.id)
+        if identity is None:
+            log.warning("person %s has no chat identity; message not queued", person.id)
+            return
+        await queue_reply(self.uow, identity, person, reply, self.now, language_for(person))
+
+    async def notify_staff(self, reply: Reply) -> None:
+        for staff in await self.uow.people.all(Role.STAFF):
+            await self.notify(staff, reply)

@@ -1,0 +1,117 @@
+"""Settings from the environment (``HELPDESK_*``), optionally from a TOML file named by
+``HELPDESK_CONFIG``. Read only by ``bootstrap`` and the CLI, never at import time."""
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+__all__ = ["Settings", "load_settings", "parse_duration"]
+
+_DURATION = re.compile(r"(\d+)\s*([smhdw])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """``90s``, ``30m``, ``24h``, ``14d``, ``2w``, or combinations such as ``1h30m``."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    text = str(value).strip().lower().replace(" ", "")
+    if not text or _DURATION.sub("", text):
+        raise ValueError(f"not a duration: {value!r} (write e.g. 90s, 30m, 24h, 14d)")
+    total = timedelta()
+    for amount, unit in _DURATION.findall(text):
+        total += timedelta(**{_UNITS[unit]: int(amount)})
+    return total
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore")
+
+    database_url: str = "sqlite:///helpdesk.db"
+    knowledge_dir: Path = Path("knowledge")
+    log_level: str = "INFO"
+
+    telegram_token: SecretStr | None = None
+    telegram_base_url: str | None = None
+    matrix_homeserver: str | None = None
+    matrix_user_id: str | None = None
+    matrix_password: SecretStr | None = None
+    matrix_access_token: SecretStr | None = None
+    matrix_store_path: Path = Path("matrix-store")
+
+    expert_reminder_after: Duration = timedelta(hours=24)
+    reassign_after: Duration = timedelta(hours=48)
+    followup_after: Duration = timedelta(days=14)
+    quiet_hours: str = "21:00-08:00"
+
+    # Matching thresholds on the 0-100 score; unset, the calibrated defaults of the
+    # matcher in use apply (see helpdesk.matching.decision).
+    match_answer_at: float | None = Field(default=None, ge=0, le=100)
+    match_suggest_at: float | None = Field(default=None, ge=0, le=100)
+    match_margin: float | None = Field(default=None, ge=0, le=100)
+    # Semantic matching with the multilingual embedding model, when it is installed.
+    semantic_matching: bool = True
+    embedding_threads: int = Field(default=0, ge=0, le=64)  # 0: up to 4, as cores allow
+
+    max_message_length: int = Field(default=4000, ge=100)
+    invite_valid_for: Duration = timedelta(days=30)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _check_quiet_hours(cls, value: str) -> str:
+        if value.strip().lower() == "off":
+            return "off"
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", value.strip()):
+            raise ValueError("write quiet hours as HH:MM-HH:MM, or off")
+        return value.strip()
+
+    @property
+    def telegram_configured(self) -> bool:
+        return self.telegram_token is not None
+
+    @property
+    def matrix_configured(self) -> bool:
+        return bool(
+            self.matrix_homeserver
+            and self.matrix_user_id
+            and (self.matrix_password or self.matrix_access_token)
+        )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("HELPDESK_CONFIG")
+        if config_file:
+            # The environment wins over the file: secrets are set there in deployments.
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings now (raises ``pydantic.ValidationError`` on bad values)."""
+    config_file = os.environ.get("HELPDESK_CONFIG")
+    if config_file and not Path(config_file).is_file():
+        raise FileNotFoundError(f"HELPDESK_CONFIG names a missing file: {config_file}")
+    return Settings(**overrides)

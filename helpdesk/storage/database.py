@@ -1,0 +1,139 @@
+"""Connecting to the database named by ``HELPDESK_DATABASE_URL`` and keeping its schema current."""
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from helpdesk.storage.unit_of_work import SqlUnitOfWork
+
+__all__ = ["Database", "DatabaseError", "async_url"]
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+# Plain URLs as people write them, mapped to the asyncio drivers we ship.
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+
+
+class DatabaseError(Exception):
+    """The database URL is wrong or the database cannot be reached."""
+
+
+def async_url(url: str) -> URL:
+    """``sqlite:///x.db`` → ``sqlite+aiosqlite:///x.db``; async URLs stay as they are."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise DatabaseError(f"not a database URL: {url!r}") from error
+    driver = _ASYNC_DRIVERS.get(parsed.drivername)
+    if driver is not None:
+        parsed = parsed.set(drivername=driver)
+    if parsed.drivername not in _ASYNC_DRIVERS.values() and "+" not in parsed.drivername:
+        raise DatabaseError(
+            f"unsupported database: {parsed.drivername!r} (use sqlite or postgresql)"
+        )
+    return parsed
+
+
+@dataclass
+class Database:
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def connect(cls, url: str) -> "Database":
+        """Build the engine; nothing is opened until first use."""
+        target = async_url(url)
+        options: dict[str, Any] = {}
+        if target.get_backend_name() == "sqlite":
+            _check_sqlite_folder(target)
+            # Several coroutines write at once (chat adapters, scheduler): wait for the lock
+            # instead of failing, and enforce foreign keys, which SQLite leaves off by default.
+            options["connect_args"] = {"timeout": 30}
+        try:
+            engine = create_async_engine(target, **options)
+        except (ArgumentError, ImportError) as error:
+            raise DatabaseError(
+                f"cannot use database {target.render_as_string()}: {error}"
+            ) from error
+        if target.get_backend_name() == "sqlite":
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return cls(engine, async_sessionmaker(engine, expire_on_commit=False))
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.sessions)
+
+    async def upgrade(self) -> None:
+        """Apply the migrations that have not run yet (a no-op when the schema is current)."""
+        try:
+            async with self.engine.begin() as connection:
+                await connection.run_sync(_upgrade)
+        except OSError as error:
+            raise DatabaseError(f"cannot reach the database: {error}") from error
+        except Exception as error:
+            if _is_connection_error(error):
+                raise DatabaseError(f"cannot open the database: {_first_line(error)}") from error
+            raise
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _check_sqlite_folder(url: URL) -> None:
+    """A clear error before connecting: SQLite cannot create a file in a missing folder."""
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        folder = Path(database).expanduser().resolve().parent
+        if not folder.is_dir():
+            raise DatabaseError(f"cannot create {database}: the folder {folder} does not exist")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def _alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection) -> None:
+    config = _alembic_config(connection)
+    head = ScriptDirectory.from_config(config).get_current_head()
+    if MigrationContext.configure(connection).get_current_revision() == head:
+        return
+    command.upgrade(config, "head")
+
+
+def _is_connection_error(error: Exception) -> bool:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return isinstance(error, OperationalError | InterfaceError | asyncio.TimeoutError)
+
+
+def _first_line(error: Exception) -> str:
+    return str(getattr(error, "orig", None) or error).splitlines()[0]

@@ -1,0 +1,76 @@
+"""The SQLAlchemy unit of work: one session, one transaction, rolled back unless committed."""
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from helpdesk.services.ports import (
+    EmbeddingCache,
+    EntryRepository,
+    InboundLog,
+    InviteRepository,
+    MenuRepository,
+    Outbox,
+    PeopleRepository,
+    QuestionRepository,
+    TicketRepository,
+)
+from helpdesk.storage.repositories import (
+    SqlEmbeddings,
+    SqlEntries,
+    SqlInbound,
+    SqlInvites,
+    SqlMenus,
+    SqlOutbox,
+    SqlPeople,
+    SqlQuestions,
+    SqlTickets,
+)
+
+__all__ = ["SqlUnitOfWork"]
+
+
+class SqlUnitOfWork:
+    people: PeopleRepository
+    invites: InviteRepository
+    entries: EntryRepository
+    questions: QuestionRepository
+    tickets: TicketRepository
+    outbox: Outbox
+    inbound: InboundLog
+    menus: MenuRepository
+    embeddings: EmbeddingCache
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessions()
+        self.people = SqlPeople(self.session)
+        self.invites = SqlInvites(self.session)
+        self.entries = SqlEntries(self.session)
+        self.questions = SqlQuestions(self.session)
+        self.tickets = SqlTickets(self.session)
+        self.outbox = SqlOutbox(self.session)
+        self.inbound = SqlInbound(self.session)
+        self.menus = SqlMenus(self.session)
+        self.embeddings = SqlEmbeddings(self.session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.session.rollback()  # a no-op after commit()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()

@@ -1,0 +1,402 @@
+"""Hand-written in-memory implementations of the storage ports, for unit tests of services."""
+
+import copy
+import dataclasses
+import itertools
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Self
+
+import numpy as np
+
+from helpdesk.domain.invites import Invite
+from helpdesk.domain.knowledge import Entry, EntryStatus
+from helpdesk.domain.people import ChatIdentity, Person, Role
+from helpdesk.domain.questions import AskedQuestion
+from helpdesk.domain.routing import ExpertLoad
+from helpdesk.domain.tickets import Ticket, TicketEventKind, TicketStatus
+from helpdesk.i18n.messages import Reply
+from helpdesk.services.ports import OutboxItem, Upserted
+
+
+class FakeClock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+class FakeStore:
+    """What a database would hold; shared by every unit of work, copied in and out so that
+    an uncommitted change is really lost."""
+
+    def __init__(self) -> None:
+        self.people: dict[int, Person] = {}
+        self.last_seen: dict[ChatIdentity, datetime] = {}
+        self.invites: dict[int, Invite] = {}
+        self.entries: dict[str, Entry] = {}
+        self.entry_changes = 0
+        self.questions: dict[int, AskedQuestion] = {}
+        self.tickets: dict[int, Ticket] = {}
+        self.outbox: dict[int, dict[str, object]] = {}
+        self.inbound: set[tuple[str, str]] = set()
+        self.menus: dict[int, tuple[str, ...]] = {}
+        self.embeddings: dict[tuple[str, str], bytes] = {}
+        self.ids = itertools.count(1)
+        self.commits = 0
+
+
+class _People:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def get(self, person_id: int) -> Person | None:
+        return copy.deepcopy(self.store.people.get(person_id))
+
+    async def by_identity(self, identity: ChatIdentity) -> Person | None:
+        for person in self.store.people.values():
+            if identity in person.identities:
+                return copy.deepcopy(person)
+        return None
+
+    async def add(self, person: Person) -> Person:
+        person.id = next(self.store.ids)
+        self.store.people[person.id] = copy.deepcopy(person)
+        return person
+
+    async def save(self, person: Person) -> None:
+        assert person.id is not None
+        self.store.people[person.id] = copy.deepcopy(person)
+
+    async def all(self, role: Role | None = None) -> list[Person]:
+        return [
+            copy.deepcopy(p) for p in self.store.people.values() if role is None or p.role is role
+        ]
+
+    async def expert_loads(self) -> list[ExpertLoad]:
+        loads = []
+        for expert in await self.all(Role.EXPERT):
+            open_tickets = sum(
+                1
+                for t in self.store.tickets.values()
+                if t.assignee_id == expert.id and t.status is TicketStatus.ASSIGNED
+            )
+            times = [
+                e.at
+                for t in self.store.tickets.values()
+                for e in t.events
+                if e.expert_id == expert.id
+                and e.kind in (TicketEventKind.ASSIGNED, TicketEventKind.REASSIGNED)
+            ]
+            loads.append(ExpertLoad(expert, open_tickets, max(times) if times else None))
+        return loads
+
+    async def touch(self, identity: ChatIdentity, at: datetime) -> None:
+        self.store.last_seen[identity] = at
+
+    async def reachable_at(self, person_id: int) -> ChatIdentity | None:
+        person = self.store.people.get(person_id)
+        if person is None or not person.identities:
+            return None
+        never = datetime.min.replace(tzinfo=UTC)
+        return max(reversed(person.identities), key=lambda i: self.store.last_seen.get(i, never))
+
+
+class _Invites:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def add(self, invite: Invite) -> Invite:
+        invite.id = next(self.store.ids)
+        self.store.invites[invite.id] = copy.deepcopy(invite)
+        return invite
+
+    async def by_code_hash(self, code_hash: str) -> Invite | None:
+        for invite in self.store.invites.values():
+            if invite.code_hash == code_hash:
+                return copy.deepcopy(invite)
+        return None
+
+    async def save(self, invite: Invite) -> None:
+        assert invite.id is not None
+        self.store.invites[invite.id] = copy.deepcopy(invite)
+
+
+class _Entries:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def get(self, entry_id: str) -> Entry | None:
+        return self.store.entries.get(entry_id)
+
+    async def all(self, status: EntryStatus | None = None) -> list[Entry]:
+        return sorted(
+            (e for e in self.store.entries.values() if status is None or e.status is status),
+            key=lambda e: e.id,
+        )
+
+    async def upsert(self, entry: Entry, at: datetime) -> Upserted:
+        old = self.store.entries.get(entry.id)
+        if old == entry:
+            return "unchanged"
+        self.store.entries[entry.id] = entry
+        self.store.entry_changes += 1
+        return "created" if old is None else "updated"
+
+    async def retire_all_except(self, keep: set[str], at: datetime) -> int:
+        retired = 0
+        for entry_id, entry in list(self.store.entries.items()):
+            if entry_id not in keep and entry.status is not EntryStatus.RETIRED:
+                self.store.entries[entry_id] = dataclasses.replace(
+                    entry, status=EntryStatus.RETIRED
+                )
+                retired += 1
+        self.store.entry_changes += retired
+        return retired
+
+    async def revision(self) -> str:
+        return str(self.store.entry_changes)
+
+
+class _Questions:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def add(self, question: AskedQuestion) -> AskedQuestion:
+        question.id = next(self.store.ids)
+        self.store.questions[question.id] = copy.deepcopy(question)
+        return question
+
+    async def get(self, question_id: int) -> AskedQuestion | None:
+        return copy.deepcopy(self.store.questions.get(question_id))
+
+    async def save(self, question: AskedQuestion) -> None:
+        assert question.id is not None
+        self.store.questions[question.id] = copy.deepcopy(question)
+
+    async def count_by_action(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for q in self.store.questions.values():
+            counts[q.action.value] = counts.get(q.action.value, 0) + 1
+        return counts
+
+
+class _Tickets:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def add(self, ticket: Ticket) -> Ticket:
+        ticket.id = next(self.store.ids)
+        self.store.tickets[ticket.id] = copy.deepcopy(ticket)
+        return ticket
+
+    async def get(self, ticket_id: int) -> Ticket | None:
+        return copy.deepcopy(self.store.tickets.get(ticket_id))
+
+    async def save(self, ticket: Ticket) -> None:
+        assert ticket.id is not None
+        self.store.tickets[ticket.id] = copy.deepcopy(ticket)
+
+    async def find(
+        self,
+        *,
+        official_id: int | None = None,
+        assignee_id: int | None = None,
+        statuses: Sequence[TicketStatus] | None = None,
+        limit: int = 50,
+    ) -> list[Ticket]:
+        found = [
+            copy.deepcopy(t)
+            for t in sorted(self.store.tickets.values(), key=lambda t: -(t.id or 0))
+            if (official_id is None or t.official_id == official_id)
+            and (assignee_id is None or t.assignee_id == assignee_id)
+            and (statuses is None or t.status in statuses)
+        ]
+        return found[:limit]
+
+    async def count_by_status(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for t in self.store.tickets.values():
+            counts[t.status.value] = counts.get(t.status.value, 0) + 1
+        return counts
+
+
+class _Outbox:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def add(
+        self,
+        identity: ChatIdentity,
+        person_id: int | None,
+        language: str | None,
+        reply: Reply,
+        at: datetime,
+    ) -> int:
+        item_id = next(self.store.ids)
+        self.store.outbox[item_id] = {
+            "identity": identity,
+            "person_id": person_id,
+            "language": language,
+            "reply": reply,
+            "at": at,
+            "delivered": False,
+            "message_id": None,
+        }
+        return item_id
+
+    async def pending(
+        self, platforms: Sequence[str], now: datetime, limit: int = 100
+    ) -> list[OutboxItem]:
+        items = []
+        for item_id, row in sorted(self.store.outbox.items()):
+            identity = row["identity"]
+            assert isinstance(identity, ChatIdentity)
+            if row["delivered"] or identity.platform not in platforms:
+                continue
+            retry_at = row.get("retry_at")
+            if isinstance(retry_at, datetime) and retry_at > now:
+                continue
+            reply, at = row["reply"], row["at"]
+            assert isinstance(reply, Reply) and isinstance(at, datetime)
+            person_id, language = row["person_id"], row["language"]
+            assert person_id is None or isinstance(person_id, int)
+            assert language is None or isinstance(language, str)
+            attempts = row.get("attempts", 0)
+            assert isinstance(attempts, int)
+            items.append(
+                OutboxItem(item_id, identity, person_id, language, reply, at, attempts)
+            )
+        return items[:limit]
+
+    async def mark_delivered(self, item_id: int, message_id: str | None, at: datetime) -> None:
+        self.store.outbox[item_id].update(delivered=True, message_id=message_id)
+
+    async def mark_failed(self, item_id: int, error: str, retry_at: datetime) -> None:
+        row = self.store.outbox[item_id]
+        attempts = row.get("attempts", 0)
+        assert isinstance(attempts, int)
+        row.update(error=error, retry_at=retry_at, attempts=attempts + 1)
+
+    async def sent_reply(self, platform: str, message_id: str) -> Reply | None:
+        for row in self.store.outbox.values():
+            identity, reply = row["identity"], row["reply"]
+            assert isinstance(identity, ChatIdentity) and isinstance(reply, Reply)
+            if identity.platform == platform and row["message_id"] == message_id:
+                return reply
+        return None
+
+
+class _Inbound:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def seen(self, platform: str, message_id: str) -> bool:
+        return (platform, message_id) in self.store.inbound
+
+    async def record(
+        self, platform: str, message_id: str, person_id: int | None, at: datetime
+    ) -> None:
+        self.store.inbound.add((platform, message_id))
+
+
+class _Menus:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def set(self, person_id: int, actions: Sequence[str], at: datetime) -> None:
+        self.store.menus[person_id] = tuple(actions)
+
+    async def get(self, person_id: int) -> tuple[str, ...]:
+        return self.store.menus.get(person_id, ())
+
+
+class _Embeddings:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def get_many(self, model: str, text_hashes: Sequence[str]) -> dict[str, bytes]:
+        return {
+            h: self.store.embeddings[(model, h)]
+            for h in text_hashes
+            if (model, h) in self.store.embeddings
+        }
+
+    async def put_many(self, model: str, vectors: dict[str, bytes]) -> None:
+        for text_hash, vector in vectors.items():
+            self.store.embeddings[(model, text_hash)] = vector
+
+
+class FakeUnitOfWork:
+    """Works on a copy of the store; ``commit()`` puts the copy back."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.shared = store
+
+    async def __aenter__(self) -> Self:
+        self.store = copy.deepcopy(self.shared)
+        self.people = _People(self.store)
+        self.invites = _Invites(self.store)
+        self.entries = _Entries(self.store)
+        self.questions = _Questions(self.store)
+        self.tickets = _Tickets(self.store)
+        self.outbox = _Outbox(self.store)
+        self.inbound = _Inbound(self.store)
+        self.menus = _Menus(self.store)
+        self.embeddings = _Embeddings(self.store)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    async def commit(self) -> None:
+        self.store.commits += 1
+        self.shared.__dict__.update(copy.deepcopy(self.store.__dict__))
+
+    async def rollback(self) -> None:
+        self.store = copy.deepcopy(self.shared)
+
+
+class FakeEmbedder:
+    """A hand-written stand-in for the embedding model: texts that name the same concept,
+    in any language, get close vectors; everything else is nearly orthogonal."""
+
+    CONCEPTS = (
+        ("council", "savjet", "совет", "këshill", "conseil", "vijeće", "vijece"),
+        ("young", "youth", "mladi", "mlade", "младите", "të rinjtë", "jeunes"),
+        ("returnee", "povratnik", "повратници", "foreign fighters", "revenants"),
+        ("weather", "vrijeme", "времето", "moti", "météo"),
+    )
+
+    model = "fake-embedder-1"
+    dimensions = len(CONCEPTS) + 1
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def _vector(self, text: str) -> "np.ndarray":
+        lowered = text.casefold()
+        vector = np.array(
+            [float(any(word in lowered for word in words)) for words in self.CONCEPTS] + [0.3],
+            dtype=np.float32,
+        )
+        return vector / np.linalg.norm(vector)
+
+    def embed_questions(self, texts: Sequence[str]) -> "np.ndarray":
+        self.embedded.extend(texts)
+        return np.array([self._vector(t) for t in texts], dtype=np.float32).reshape(
+            len(texts), self.dimensions
+        )
+
+    def embed_passages(self, texts: Sequence[str]) -> "np.ndarray":
+        return self.embed_questions(texts)

@@ -1,0 +1,81 @@
+"""``python bot.py`` as a user runs it, with piped input."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_bot(tmp_path: Path, stdin: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **os.environ,
+        "HELPDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}",
+        "HELPDESK_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
+        "HELPDESK_SEMANTIC_MATCHING": "false",  # the embedding model is tested elsewhere
+        **env,
+    }
+    for name in ("HELPDESK_TELEGRAM_TOKEN", "HELPDESK_MATRIX_HOMESERVER", "HELPDESK_CONFIG"):
+        if name not in env:
+            environment.pop(name, None)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bot.py")],
+        input=stdin,
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_whole_loop_from_piped_input(tmp_path: Path) -> None:
+    script = (
+        "\n".join(
+            [
+                "How do we set up a local safety council?",
+                "1",
+                "Who pays for the new street lights in the villages?",
+                "/as expert",
+                "/tickets",
+                "/answer 1 The municipal budget: ask the finance department.",
+                "/as official",
+                "1",
+            ]
+        )
+        + "\n"
+    )
+    done = run_bot(tmp_path, script)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Imported" in done.stderr and "knowledge entries" in done.stderr
+    assert "Setting up a Local Safety Council" in out
+    assert "Thank you! I'm glad it helped." in out
+    assert "passed your question to an expert (ticket #1)" in out
+    assert "New question for you: ticket #1" in out
+    assert "Your answer to ticket #1 was sent to the official." in out
+    assert "The municipal budget: ask the finance department." in out
+    assert "Ticket #1 is now closed." in out
+    assert "Traceback" not in done.stderr
+
+    # A second run keeps everything: no second import, the ticket is still there.
+    again = run_bot(tmp_path, "/tickets\n")
+    assert again.returncode == 0
+    assert "Imported" not in again.stderr
+    assert "#1 (closed)" in again.stdout
+
+
+def test_chat_adapters_not_in_this_version_say_so(tmp_path: Path) -> None:
+    done = run_bot(tmp_path, "", HELPDESK_TELEGRAM_TOKEN="123:abc")
+    assert done.returncode == 2
+    assert "not part of this version" in done.stderr
+    assert "123:abc" not in done.stderr
+
+
+def test_a_bad_database_url_is_one_line(tmp_path: Path) -> None:
+    done = run_bot(tmp_path, "", HELPDESK_DATABASE_URL="nonsense")
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("database:")
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,238 @@
+"""Repositories against a real SQLite database, through the real unit of work."""
+
+import dataclasses
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import inspect
+
+from helpdesk.bootstrap import App
+from helpdesk.domain.invites import Invite, hash_code
+from helpdesk.domain.knowledge import EntryStatus
+from helpdesk.domain.people import ChatIdentity, Person, Role
+from helpdesk.domain.questions import Action, AskedQuestion, Candidate, Feedback
+from helpdesk.domain.tickets import Ticket, TicketStatus
+from helpdesk.i18n import Button, Msg, Quote, Reply, Text
+from helpdesk.services.knowledge import import_entries
+from helpdesk.storage.database import Database, DatabaseError, async_url
+from tests.fakes import FakeClock
+from tests.support import ENTRIES
+
+
+async def test_migrations_create_every_table(app: App) -> None:
+    async with app.database.engine.connect() as connection:
+        tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert {
+        "people",
+        "identities",
+        "invites",
+        "entries",
+        "entry_questions",
+        "questions",
+        "tickets",
+        "ticket_events",
+        "outbox",
+        "inbound",
+        "menus",
+        "alembic_version",
+    } <= tables
+
+
+async def test_the_migrations_build_exactly_the_tables_the_code_declares(app: App) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from helpdesk.storage.tables import Base
+
+    async with app.database.engine.connect() as connection:
+        diff = await connection.run_sync(
+            lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
+        )
+    assert diff == []
+
+
+async def test_upgrading_twice_is_harmless(app: App) -> None:
+    await app.database.upgrade()
+    await app.database.upgrade()
+
+
+async def test_people_round_trip(app: App, clock: FakeClock) -> None:
+    person = Person(
+        name="Vesna",
+        role=Role.EXPERT,
+        city="Sarajevo",
+        country="BiH",
+        languages=("bs", "en"),
+        topics=("youth",),
+        capacity=5,
+        away_until=clock() + timedelta(days=1),
+        identities=[ChatIdentity("telegram", "42"), ChatIdentity("matrix", "@v:hub")],
+        created_at=clock(),
+    )
+    async with app.uow() as uow:
+        await uow.people.add(person)
+        await uow.commit()
+    async with app.uow() as uow:
+        loaded = await uow.people.by_identity(ChatIdentity("matrix", "@v:hub"))
+    assert loaded == person
+    assert loaded is not None and loaded.away_until is not None
+    assert loaded.away_until.tzinfo is not None
+
+
+async def test_replies_go_where_the_person_last_wrote_from(app: App, clock: FakeClock) -> None:
+    person = Person(
+        name="V",
+        role=Role.EXPERT,
+        created_at=clock(),
+        identities=[ChatIdentity("telegram", "42"), ChatIdentity("matrix", "@v")],
+    )
+    async with app.uow() as uow:
+        await uow.people.add(person)
+        assert person.id is not None
+        await uow.people.touch(ChatIdentity("telegram", "42"), clock())
+        clock.advance(minutes=1)
+        await uow.people.touch(ChatIdentity("matrix", "@v"), clock())
+        assert await uow.people.reachable_at(person.id) == ChatIdentity("matrix", "@v")
+        await uow.commit()
+
+
+async def test_uncommitted_work_is_rolled_back(app: App, clock: FakeClock) -> None:
+    async with app.uow() as uow:
+        await uow.people.add(Person(name="Ghost", role=Role.OFFICIAL, created_at=clock()))
+    async with app.uow() as uow:
+        assert await uow.people.all() == []
+
+
+async def test_entries_upsert_and_revision(app: App, clock: FakeClock) -> None:
+    report = await import_entries(app.uow, ENTRIES, clock)
+    assert sorted(report.created) == sorted(e.id for e in ENTRIES)
+    async with app.uow() as uow:
+        revision = await uow.entries.revision()
+        assert await uow.entries.all() == sorted(ENTRIES, key=lambda e: e.id)
+    again = await import_entries(app.uow, ENTRIES, clock)
+    assert sorted(again.unchanged) == sorted(e.id for e in ENTRIES)
+    clock.advance(seconds=1)
+    changed = dataclasses.replace(ENTRIES[0], questions=("Only this one now?",))
+    assert (await import_entries(app.uow, [changed], clock)).updated == [changed.id]
+    async with app.uow() as uow:
+        assert await uow.entries.revision() != revision
+        assert await uow.entries.get(changed.id) == changed
+    replaced = await import_entries(app.uow, [changed], clock, replace=True)
+    assert replaced.retired == len(ENTRIES) - 1 and replaced.published == 1
+    async with app.uow() as uow:
+        assert len(await uow.entries.all(EntryStatus.RETIRED)) == len(ENTRIES) - 1
+
+
+async def test_tickets_keep_their_history(app: App, clock: FakeClock) -> None:
+    async with app.uow() as uow:
+        official = await uow.people.add(Person(name="O", role=Role.OFFICIAL, created_at=clock()))
+        expert = await uow.people.add(Person(name="E", role=Role.EXPERT, created_at=clock()))
+        assert official.id and expert.id
+        question = await uow.questions.add(
+            AskedQuestion(
+                person_id=official.id,
+                text="Q?",
+                normalized="q",
+                action=Action.ESCALATE,
+                candidates=(Candidate("a", "A", 12.5),),
+                created_at=clock(),
+            )
+        )
+        ticket = Ticket.create(
+            official.id, "Q?", clock(), language="mk", topics=("youth",), question_id=question.id
+        )
+        await uow.tickets.add(ticket)
+        ticket.assign(expert.id, clock(), reason="because")
+        await uow.tickets.save(ticket)
+        await uow.commit()
+    async with app.uow() as uow:
+        assert ticket.id is not None
+        loaded = await uow.tickets.get(ticket.id)
+        assert loaded is not None
+        assert loaded.status is TicketStatus.ASSIGNED and len(loaded.events) == 2
+        loaded.answer_with(expert.id, "A.", clock())
+        loaded.rate(Feedback.HELPFUL, clock())
+        await uow.tickets.save(loaded)
+        await uow.tickets.save(loaded)  # saving twice adds no duplicate events
+        await uow.commit()
+    async with app.uow() as uow:
+        final = await uow.tickets.get(ticket.id)
+        assert final is not None
+        assert [e.kind.value for e in final.events] == [
+            "created",
+            "assigned",
+            "answered",
+            "rated",
+            "closed",
+        ]
+        assert final.rating is Feedback.HELPFUL and final.topics == ("youth",)
+        (load,) = await uow.people.expert_loads()
+        assert load.open_tickets == 0 and load.last_assigned_at == clock()
+        assert await uow.tickets.find(official_id=official.id) == [final]
+        assert await uow.tickets.find(statuses=[TicketStatus.OPEN]) == []
+        assert await uow.tickets.count_by_status() == {"closed": 1}
+        stored = await uow.questions.get(question.id or 0)
+        assert stored is not None and stored.candidates == (Candidate("a", "A", 12.5),)
+
+
+async def test_outbox_inbound_menus_and_invites(app: App, clock: FakeClock) -> None:
+    reply = Reply(
+        (
+            Text(Msg.EXPERT_NEW_TICKET, {"ticket": 3, "place": "Strumica", "language": "mk"}),
+            Quote("Q?"),
+        ),
+        buttons=(Button(Text(Msg.BUTTON_DECLINE), "/decline 3"),),
+        ref="ticket:3",
+    )
+    async with app.uow() as uow:
+        item = await uow.outbox.add(ChatIdentity("matrix", "@e"), None, "mk", reply, clock())
+        assert not await uow.inbound.seen("matrix", "$event")
+        await uow.inbound.record("matrix", "$event", None, clock())
+        assert await uow.inbound.seen("matrix", "$event")
+        person = await uow.people.add(Person(name="P", role=Role.OFFICIAL, created_at=clock()))
+        assert person.id is not None
+        await uow.menus.set(person.id, ["/a", "/b"], clock())
+        await uow.menus.set(person.id, ["/c"], clock())
+        assert await uow.menus.get(person.id) == ("/c",)
+        await uow.invites.add(
+            Invite(
+                code_hash=hash_code("ab-cd"),
+                role=Role.EXPERT,
+                created_at=clock(),
+                expires_at=clock() + timedelta(days=1),
+            )
+        )
+        await uow.commit()
+    async with app.uow() as uow:
+        (pending,) = await uow.outbox.pending(["matrix"], clock())
+        assert pending.id == item and pending.reply == reply and pending.language == "mk"
+        assert await uow.outbox.pending(["telegram"], clock()) == []
+        await uow.outbox.mark_delivered(item, "$sent", clock())
+        assert await uow.outbox.sent_reply("matrix", "$sent") == reply
+        assert await uow.outbox.sent_reply("matrix", "$other") is None
+        invite = await uow.invites.by_code_hash(hash_code("AB CD"))
+        assert invite is not None and invite.is_valid(clock())
+        await uow.commit()
+    async with app.uow() as uow:
+        assert await uow.outbox.pending(["matrix"], clock()) == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["not a url", "mysql://user@host/db", "oracle://x", ""],
+)
+def test_bad_database_urls_are_refused_in_one_line(url: str) -> None:
+    with pytest.raises(DatabaseError) as raised:
+        Database.connect(url)
+    assert "\n" not in str(raised.value)
+
+
+def test_plain_urls_get_the_async_driver() -> None:
+    assert async_url("sqlite:///x.db").drivername == "sqlite+aiosqlite"
+    assert async_url("postgresql://u@h/db").drivername == "postgresql+asyncpg"
+    assert async_url("sqlite+aiosqlite:///x.db").drivername == "sqlite+aiosqlite"
+
+
+def test_a_sqlite_file_in_a_missing_folder_is_a_database_error() -> None:
+    with pytest.raises(DatabaseError, match="folder /nonexistent-dir/sub does not exist"):
+        Database.connect("sqlite:////nonexistent-dir/sub/helpdesk.db")

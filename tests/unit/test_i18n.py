@@ -1,0 +1,140 @@
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from helpdesk.i18n import (
+    Button,
+    LanguageName,
+    Msg,
+    Quote,
+    QuoteStyle,
+    Reply,
+    Text,
+    Translator,
+    language_name,
+)
+from helpdesk.i18n.translator import LOCALES
+
+CATALOGUES = sorted(LOCALES.glob("*.po"))
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def messages(path: Path) -> dict[str, list[str]]:
+    """key → every form of its translation (one, or one per plural form)."""
+    with path.open("rb") as po:
+        catalog = read_po(po)
+    found: dict[str, list[str]] = {}
+    for message in catalog:
+        if not message.id:
+            continue
+        key = message.id[0] if message.pluralizable else message.id
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        found[str(key)] = [str(s) for s in strings]
+    return found
+
+
+def test_english_is_there() -> None:
+    assert LOCALES / "en.po" in CATALOGUES
+
+
+@pytest.mark.parametrize("path", CATALOGUES, ids=lambda p: p.stem)
+def test_every_key_is_in_every_catalogue_and_nothing_else(path: Path) -> None:
+    found = messages(path)
+    assert set(found) == {m.value for m in Msg}
+    assert all(all(s.strip() for s in forms) for forms in found.values()), "empty translation"
+
+
+@pytest.mark.parametrize("path", CATALOGUES, ids=lambda p: p.stem)
+def test_placeholders_match_english(path: Path) -> None:
+    english = messages(LOCALES / "en.po")
+    for key, forms in messages(path).items():
+        wanted = set(PLACEHOLDER.findall(english[key][0]))
+        for form in forms:
+            assert set(PLACEHOLDER.findall(form)) == wanted, (path.stem, key, form)
+
+
+def test_plural_forms() -> None:
+    t = Translator()
+    one = t.translate(Msg.TICKETS_OWN, "en", {"count": 1, "lines": ""})
+    many = t.translate(Msg.TICKETS_OWN, "en", {"count": 3, "lines": ""})
+    assert "1 ticket:" in one
+    assert "3 tickets:" in many
+
+
+def test_unknown_language_falls_back_to_english() -> None:
+    t = Translator()
+    assert t.translate(Msg.BUTTON_HELPFUL, "xx", {}) == "Helpful"
+    assert t.translate(Msg.BUTTON_HELPFUL, "sr-Latn", {}) == t.translate(
+        Msg.BUTTON_HELPFUL, "sr", {}
+    )
+    assert t.translate(Msg.BUTTON_HELPFUL, None, {}) == "Helpful"
+
+
+def test_user_text_is_never_interpreted_as_a_template() -> None:
+    t = Translator()
+    reply = Reply.say(
+        Msg.TICKETS_LINE, ticket=3, status=Text(Msg.STATUS_OPEN), text=Quote("{count} {0} %s <b>")
+    )
+    assert t.render(reply, "en").text == "#3 (waiting for an expert): {count} {0} %s <b>"
+
+
+def test_render_joins_parts_and_translates_buttons() -> None:
+    reply = Reply(
+        (Quote("Title", QuoteStyle.TITLE), Text(Msg.ANSWER_DID_IT_HELP)),
+        buttons=(
+            Button(Text(Msg.BUTTON_HELPFUL), "/feedback 1 helpful"),
+            Button(Quote("An entry"), "/pick 1 1"),
+        ),
+    )
+    rendered = Translator().render(reply, "en")
+    assert rendered.text == "Title\n\nDid this answer your question?"
+    assert rendered.buttons == (("Helpful", "/feedback 1 helpful"), ("An entry", "/pick 1 1"))
+
+
+def test_replies_survive_the_outbox_as_json() -> None:
+    reply = Reply(
+        (
+            Text(
+                Msg.EXPERT_NEW_TICKET,
+                {"ticket": 4, "place": Text(Msg.PLACE_UNKNOWN), "language": LanguageName("mk")},
+            ),
+            Quote("Како да ги вклучиме младите?"),
+            Text(
+                Msg.TICKETS_OWN,
+                {"count": 2, "lines": (Text(Msg.STATUS_OPEN), Text(Msg.STATUS_CLOSED))},
+            ),
+        ),
+        buttons=(Button(Text(Msg.BUTTON_DECLINE), "/decline 4"),),
+        ref="ticket:4",
+    )
+    assert Reply.from_json(reply.to_json()) == reply
+
+
+def test_language_names_are_in_the_language_itself() -> None:
+    assert language_name("sr") == "српски"
+    assert language_name("mk") == "македонски"
+    assert language_name("sq") == "shqip"
+    assert language_name("cnr") == "crnogorski"
+    assert language_name("zz") == "zz"
+    rendered = Translator().translate(Msg.LANGUAGE_SET, "en", {"language": LanguageName("fr")})
+    assert "français (fr)" in rendered
+
+
+def test_no_underscore_function_in_builtins() -> None:
+    import builtins
+
+    assert not hasattr(builtins, "_")
+
+
+def test_every_sentence_in_the_services_goes_through_a_key() -> None:
+    """User-facing sentences are keys, not literals: no English sentence is built in code."""
+    sources = Path(__file__).resolve().parents[2] / "helpdesk" / "services"
+    sentence = re.compile(r"""["'][A-Z][a-z]+( [a-z]+){3,}[.!?]["']""")
+    for path in sources.glob("*.py"):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            stripped = line.strip()
+            if stripped.startswith(("#", "log.", '"""')) or "log." in stripped:
+                continue
+            assert not sentence.search(line), f"{path.name}:{number}: {stripped}"
