@@ -1,0 +1,443 @@
+"""The Matrix adapter: direct chats with the bot through matrix-nio, encrypted or not.
+
+What it gets right, because Matrix bots often do not:
+
+- nio returns errors instead of raising them: every response is checked, and a failed
+  sync or send raises, so that it is retried (sync with exponential backoff and jitter,
+  sends through the outbox's retries).
+- The sync position is saved only after the messages of a batch were handled, and the
+  core records every handled event id, so a crash or restart answers each message that
+  arrived meanwhile exactly once; on the very first start the backlog is not answered.
+- Encrypted direct chats work (matrix-nio[e2e]); a message that cannot be decrypted gets a
+  clear reply saying what to do, never silence.
+- The bot's own events are skipped; group rooms get a polite refusal and are left.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    ErrorResponse,
+    InviteMemberEvent,
+    JoinError,
+    LocalProtocolError,
+    LoginError,
+    MegolmEvent,
+    ReactionEvent,
+    RoomCreateError,
+    RoomMessage,
+    RoomMessageNotice,
+    RoomMessageText,
+    RoomPreset,
+    RoomSendError,
+    SyncError,
+    SyncResponse,
+    WhoamiError,
+)
+
+from helpdesk.adapters.rich_text import render_rich
+from helpdesk.i18n import Msg, Reply, Translator
+from helpdesk.services.conversation import Inbound
+
+__all__ = ["PLATFORM", "MatrixAdapter", "MatrixSettings", "MatrixUnavailable"]
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "matrix"
+_SYNC_TIMEOUT_MS = 30_000
+_OUTBOX_KEY = "org.helpdesk.outbox"  # in each message: which outbox item it delivers
+_HISTORY = 50  # recent messages searched for an earlier run's sends
+_FIRST_BACKOFF = 1.0
+_LONGEST_BACKOFF = 60.0
+
+
+class MatrixUnavailable(Exception):
+    """The homeserver did not answer as it should; the call is worth retrying later."""
+
+
+class NotInRoom(MatrixUnavailable):
+    """The homeserver refused a send to a room: the bot is no longer in it."""
+
+
+@dataclass(frozen=True)
+class MatrixSettings:
+    homeserver: str
+    user_id: str
+    store_path: Path
+    password: str | None = None
+    access_token: str | None = None
+    device_name: str = "helpdesk-bot"
+
+
+@dataclass
+class _State:
+    """What must survive a restart, besides nio's encryption store."""
+
+    device_id: str | None = None
+    access_token: str | None = None
+    next_batch: str | None = None
+    rooms: dict[str, str] = field(default_factory=dict)  # user id → direct chat room id
+
+    @classmethod
+    def load(cls, path: Path) -> "_State":
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def save(self, path: Path) -> None:
+        # Written aside then renamed: a crash never leaves half a file. It holds the access
+        # token, so only the bot's user may read it.
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(asdict(self)), encoding="utf-8")
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+
+
+def _check(response: Any, what: str) -> Any:
+    """nio reports failures as ErrorResponse objects: make them exceptions."""
+    if isinstance(response, ErrorResponse):
+        raise MatrixUnavailable(f"{what}: {response.status_code or ''} {response.message}")
+    return response
+
+
+def _without_reply_fallback(body: str) -> str:
+    """A Matrix reply quotes the message it answers as "> " lines first: drop them."""
+    lines = body.split("\n")
+    if not lines or not lines[0].startswith("> "):
+        return body
+    while lines and lines[0].startswith(">"):
+        lines.pop(0)
+    return "\n".join(lines).strip()
+
+
+def _replied_to(event: RoomMessage) -> str | None:
+    relates = event.source.get("content", {}).get("m.relates_to", {})
+    replied = relates.get("m.in_reply_to", {}) if isinstance(relates, dict) else {}
+    event_id = replied.get("event_id") if isinstance(replied, dict) else None
+    return event_id if isinstance(event_id, str) else None
+
+
+def _retryable(error: Exception) -> bool:
+    """Failures of the link or of the homeserver (aiohttp and nio raise many kinds)."""
+    if isinstance(error, MatrixUnavailable | OSError | TimeoutError):
+        return True
+    return type(error).__module__.split(".")[0] in ("aiohttp", "nio")
+
+
+def _describe(error: Exception) -> str:
+    return str(error) if isinstance(error, MatrixUnavailable) else type(error).__name__
+
+
+Handler = Callable[[Inbound], Awaitable[object]]
+
+
+class MatrixAdapter:
+    """Receives through sync, sends as the outbox's transport for platform ``matrix``."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        settings: MatrixSettings,
+        translator: Translator,
+        handle: Handler,
+        on_handled: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.settings = settings
+        self._translator = translator
+        self._handle = handle
+        self._on_handled = on_handled
+        settings.store_path.mkdir(parents=True, exist_ok=True)
+        self._state_path = settings.store_path / "state.json"
+        self._state = _State.load(self._state_path)
+        self._client: AsyncClient | None = None
+        self._random = random.Random()
+        self._groups_to_leave: set[str] = set()
+        self._synced = False  # in this run: nio knows the rooms only after a sync
+        self._sent_keys: dict[str, dict[str, str]] = {}  # room → outbox key → event id
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Log in (or resume the saved session) and load the encryption store."""
+        settings = self.settings
+        config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False)
+        client = AsyncClient(
+            settings.homeserver,
+            settings.user_id,
+            device_id=self._state.device_id,
+            store_path=str(settings.store_path),
+            config=config,
+        )
+        token = self._state.access_token or settings.access_token
+        if token and self._state.device_id:
+            client.restore_login(settings.user_id, self._state.device_id, token)
+        elif token:
+            client.access_token = token
+            whoami = await client.whoami()
+            if isinstance(whoami, WhoamiError) or not whoami.device_id:
+                await client.close()
+                raise MatrixUnavailable(f"access token refused: {whoami}")
+            client.restore_login(settings.user_id, whoami.device_id, token)
+            self._state.device_id, self._state.access_token = whoami.device_id, token
+        elif settings.password:
+            login = await client.login(settings.password, device_name=settings.device_name)
+            if isinstance(login, LoginError):
+                await client.close()
+                raise MatrixUnavailable(f"login failed: {login.message}")
+            self._state.device_id, self._state.access_token = login.device_id, login.access_token
+        else:
+            await client.close()
+            raise ValueError(
+                "Matrix needs HELPDESK_MATRIX_PASSWORD or HELPDESK_MATRIX_ACCESS_TOKEN"
+            )
+        self._state.save(self._state_path)
+        self._client = client
+        log.info("matrix: logged in as %s (device %s)", settings.user_id, client.device_id)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Sync until ``stop`` is set, retrying with backoff while the homeserver is away."""
+        delay = _FIRST_BACKOFF
+        while not stop.is_set():
+            try:
+                if self._client is None:
+                    await self.connect()
+                await self._serve_once()
+                delay = _FIRST_BACKOFF
+            except Exception as error:
+                if not _retryable(error):
+                    raise
+                wait = self._random.uniform(0, delay)  # full jitter
+                log.warning("matrix: %s; retrying in %.1f s", _describe(error), wait)
+                delay = min(delay * 2, _LONGEST_BACKOFF)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=wait)
+
+    @property
+    def ready(self) -> bool:
+        """Until the first sync of a run nio knows no room: sending must wait for it."""
+        return self._synced
+
+    # -- receiving ----------------------------------------------------------------------
+
+    @property
+    def client(self) -> AsyncClient:
+        if self._client is None:
+            raise MatrixUnavailable("not connected")
+        return self._client
+
+    async def _serve_once(self) -> None:
+        client = self.client
+        first_start = self._state.next_batch is None
+        response = await client.sync(
+            # The first sync of a run returns at once: sends wait for it.
+            timeout=_SYNC_TIMEOUT_MS if self._synced else 0,
+            since=self._state.next_batch,
+            full_state=first_start,
+        )
+        if isinstance(response, SyncError):
+            raise MatrixUnavailable(f"sync: {response.status_code or ''} {response.message}")
+        await self._keep_keys()
+        await self._leave_groups()
+        await self._join_invites(response)
+        if not first_start:  # the backlog of the very first start is not answered
+            await self._handle_timeline(response)
+        self._state.next_batch = response.next_batch
+        self._state.save(self._state_path)
+        if not self._synced:
+            self._synced = True
+            self._on_handled()  # what waited for this sync can go now
+
+    async def _keep_keys(self) -> None:
+        """What nio's sync_forever does between syncs: one-time keys and device lists."""
+        client = self.client
+        for response in await client.send_to_device_messages():
+            _check(response, "to-device message")
+        if client.should_upload_keys:
+            _check(await client.keys_upload(), "keys upload")
+        if client.should_query_keys:
+            _check(await client.keys_query(), "keys query")
+        if client.should_claim_keys:
+            _check(await client.keys_claim(client.get_users_for_key_claiming()), "keys claim")
+
+    async def _join_invites(self, response: SyncResponse) -> None:
+        client = self.client
+        for room_id, info in response.rooms.invite.items():
+            direct = any(
+                isinstance(e, InviteMemberEvent)
+                and e.state_key == client.user_id
+                and e.content.get("is_direct") is True
+                for e in info.invite_state
+            )
+            joined = await client.join(room_id)
+            if isinstance(joined, JoinError):
+                log.warning("matrix: could not join %s: %s", room_id, joined.message)
+                continue
+            if not direct:
+                # nio knows the room only after the next sync: refuse then.
+                self._groups_to_leave.add(room_id)
+
+    async def _leave_groups(self) -> None:
+        for room_id in list(self._groups_to_leave):
+            if room_id in self.client.rooms:
+                await self._refuse_group(room_id)
+
+    async def _refuse_group(self, room_id: str) -> None:
+        self._groups_to_leave.discard(room_id)
+        rich = render_rich(self._translator, Reply.say(Msg.GROUP_REFUSED), None)
+        try:
+            await self._send_to_room(room_id, rich.plain, rich.html)
+        except MatrixUnavailable as error:
+            log.warning("matrix: could not tell group room %s why I leave: %s", room_id, error)
+        await self.client.room_leave(room_id)
+
+    async def _handle_timeline(self, response: SyncResponse) -> None:
+        client = self.client
+        for room_id, info in response.rooms.join.items():
+            room = client.rooms.get(room_id)
+            for event in info.timeline.events:
+                sender = getattr(event, "sender", None)
+                if sender is None or sender == client.user_id:
+                    continue
+                inbound = self._inbound(event, sender, room.user_name(sender) if room else None)
+                if inbound is None:
+                    continue
+                if room is not None and room.member_count > 2:
+                    await self._refuse_group(room_id)
+                    break
+                if sender not in self._state.rooms or self._state.rooms[sender] != room_id:
+                    self._state.rooms[sender] = room_id
+                if isinstance(event, MegolmEvent):
+                    await self._ask_for_key(event)
+                await self._handle(inbound)
+                self._on_handled()
+
+    def _inbound(self, event: Any, sender: str, name: str | None) -> Inbound | None:
+        common = {
+            "platform": PLATFORM,
+            "address": sender,
+            "message_id": event.event_id,
+            "display_name": name,
+        }
+        if isinstance(event, RoomMessageNotice):
+            return None  # notices are what bots send: answering them makes loops
+        if isinstance(event, RoomMessageText):
+            reply_to = _replied_to(event)
+            body = _without_reply_fallback(event.body) if reply_to else event.body
+            return Inbound(text=body, reply_to=reply_to, **common)
+        if isinstance(event, ReactionEvent):
+            return Inbound(text=None, reaction=event.key, reply_to=event.reacts_to, **common)
+        if isinstance(event, MegolmEvent):
+            return Inbound(text=None, undecryptable=True, **common)
+        if isinstance(event, RoomMessage):  # images, files, locations...
+            return Inbound(text=None, **common)
+        return None
+
+    async def _ask_for_key(self, event: MegolmEvent) -> None:
+        try:
+            response = await self.client.request_room_key(event)
+            if isinstance(response, ErrorResponse):
+                log.info("matrix: room key request failed: %s", response.message)
+        except Exception as error:  # nio raises if a request is already pending
+            log.info("matrix: room key not requested: %s", error)
+
+    # -- sending ------------------------------------------------------------------------
+
+    async def send(self, address: str, reply: Reply, language: str | None, key: str = "") -> str:
+        """The outbox's transport: render, find or open the direct chat, send. ``key`` is the
+        outbox item: the transaction id, and a marker found again after a crash, so that a
+        reply interrupted by one is never sent twice."""
+        if not self._synced:
+            # The relay asks ``ready`` first; this guards other callers: waiting is better
+            # than opening a second chat with someone whose room nio does not know yet.
+            raise MatrixUnavailable("not synced yet")
+        rich = render_rich(self._translator, reply, language)
+        room_id = self._state.rooms.get(address) or await self._open_direct_chat(address)
+        earlier = await self._sent_before(room_id, key) if key else None
+        if earlier is not None:
+            return earlier
+        try:
+            event_id = await self._send_to_room(room_id, rich.plain, rich.html, key or None)
+        except NotInRoom:
+            # They left the chat (or it was deleted): open a new one on the next try.
+            self._state.rooms.pop(address, None)
+            self._state.save(self._state_path)
+            raise
+        if key:
+            self._sent_keys.setdefault(room_id, {})[key] = event_id
+        return event_id
+
+    async def _sent_before(self, room_id: str, key: str) -> str | None:
+        """The event that an earlier run of the bot already sent for this outbox item.
+
+        A crash between sending and recording it leaves the item pending. Homeservers
+        deduplicate transaction ids only for a while and not across every failure, so each
+        message carries its outbox key, and the first send to a room after a start looks
+        at the room's recent messages for it.
+        """
+        if room_id not in self._sent_keys:
+            found: dict[str, str] = {}
+            history = await self.client.room_messages(room_id, limit=_HISTORY)
+            if isinstance(history, ErrorResponse):
+                raise MatrixUnavailable(f"room history: {history.message}")
+            for event in history.chunk:
+                if getattr(event, "sender", None) != self.client.user_id:
+                    continue
+                marker = event.source.get("content", {}).get(_OUTBOX_KEY)
+                if isinstance(marker, str):
+                    found[marker] = event.event_id
+            self._sent_keys[room_id] = found
+        return self._sent_keys[room_id].get(key)
+
+    async def _open_direct_chat(self, address: str) -> str:
+        created = await self.client.room_create(
+            is_direct=True, invite=[address], preset=RoomPreset.trusted_private_chat
+        )
+        if isinstance(created, RoomCreateError):
+            raise MatrixUnavailable(f"cannot open a chat with {address}: {created.message}")
+        self._state.rooms[address] = created.room_id
+        self._state.save(self._state_path)
+        return str(created.room_id)
+
+    async def _send_to_room(
+        self, room_id: str, plain: str, html: str, transaction: str | None = None
+    ) -> str:
+        content = {
+            "msgtype": "m.text",
+            "body": plain,
+            "format": "org.matrix.custom.html",
+            "formatted_body": html,
+        }
+        if transaction:
+            content[_OUTBOX_KEY] = transaction
+        try:
+            sent = await self.client.room_send(
+                room_id,
+                "m.room.message",
+                content,
+                tx_id=transaction,
+                ignore_unverified_devices=True,
+            )
+        except LocalProtocolError as error:
+            # A room nio has not synced yet (a chat just opened): the outbox tries again.
+            raise MatrixUnavailable(f"send: {error}") from error
+        if isinstance(sent, RoomSendError):
+            failure = NotInRoom if sent.status_code == "M_FORBIDDEN" else MatrixUnavailable
+            raise failure(f"send: {sent.status_code or ''} {sent.message}")
+        return str(sent.event_id)

@@ -1,0 +1,139 @@
+"""What ``python bot.py`` runs: the configured chat adapters in one asyncio loop, with the
+outbox relay delivering their replies; or, with no adapter configured, the console."""
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable
+
+from pydantic import ValidationError
+
+from helpdesk.adapters.console import ConsoleChat, ensure_local_people
+from helpdesk.adapters.matrix import MatrixAdapter, MatrixSettings
+from helpdesk.bootstrap import App, bootstrap, import_knowledge_if_empty
+from helpdesk.services.delivery import OutboxRelay
+from helpdesk.settings import Settings, load_settings
+from helpdesk.storage.database import DatabaseError
+
+__all__ = ["main"]
+
+log = logging.getLogger(__name__)
+
+
+def _adapters(app: App, settings: Settings, wake: Callable[[], None]) -> list[MatrixAdapter]:
+    adapters = []
+    if settings.matrix_configured:
+        assert settings.matrix_homeserver and settings.matrix_user_id
+        adapters.append(
+            MatrixAdapter(
+                MatrixSettings(
+                    homeserver=settings.matrix_homeserver,
+                    user_id=settings.matrix_user_id,
+                    store_path=settings.matrix_store_path,
+                    password=settings.matrix_password.get_secret_value()
+                    if settings.matrix_password
+                    else None,
+                    access_token=settings.matrix_access_token.get_secret_value()
+                    if settings.matrix_access_token
+                    else None,
+                ),
+                app.translator,
+                app.helpdesk.handle,
+                on_handled=wake,
+            )
+        )
+    return adapters
+
+
+async def serve(app: App, settings: Settings) -> int:
+    """Run every configured adapter until SIGINT or SIGTERM."""
+    transports: dict[str, MatrixAdapter] = {}
+    relay = OutboxRelay(app.uow, transports, app.clock)
+    adapters = _adapters(app, settings, relay.wake)
+    transports.update({a.platform: a for a in adapters})
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    tasks = [asyncio.create_task(a.run(stop), name=f"adapter-{a.platform}") for a in adapters]
+    tasks.append(asyncio.create_task(relay.run(stop), name="outbox-relay"))
+    log.info("running: %s", ", ".join(a.platform for a in adapters))
+    try:
+        done, _ = await asyncio.wait(
+            [*tasks, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in done:
+            if task in tasks and task.exception() is not None:
+                log.error("%s stopped: %r", task.get_name(), task.exception())
+                return 1
+        return 0
+    finally:
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for adapter in adapters:
+            await adapter.close()
+
+
+async def run(settings: Settings) -> int:
+    if settings.telegram_configured:
+        # The Telegram adapter is a separate piece of work (see the issues).
+        print(
+            "The Telegram adapter is not part of this version yet; unset HELPDESK_TELEGRAM_TOKEN.",
+            file=sys.stderr,
+        )
+        return 2
+    app = await bootstrap(settings)
+    try:
+        report = await import_knowledge_if_empty(app)
+        if report is not None:
+            print(
+                f"Imported {len(report.created)} knowledge entries from {settings.knowledge_dir}.",
+                file=sys.stderr,
+            )
+        if app.knowledge.embedder is not None:
+            print(
+                "Preparing the matcher (the first start embeds the knowledge base once)...",
+                file=sys.stderr,
+            )
+        await app.knowledge.refresh()
+        if settings.matrix_configured:
+            return await serve(app, settings)
+        people = await ensure_local_people(app)
+        await ConsoleChat(app, people).run()
+    finally:
+        await app.close()
+    return 0
+
+
+def main() -> int:
+    try:
+        settings = load_settings()
+    except (ValidationError, FileNotFoundError) as error:
+        print(f"bad settings: {error}", file=sys.stderr)
+        return 2
+    level = getattr(logging, settings.log_level.upper(), logging.INFO)
+    console = not (settings.matrix_configured or settings.telegram_configured)
+    # In the console the chat is the screen: keep the log to warnings unless asked otherwise.
+    logging.basicConfig(
+        level=max(level, logging.WARNING)
+        if console and settings.log_level.upper() == "INFO"
+        else level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # Third-party libraries log request URLs (with tokens in them) at INFO: keep them quiet.
+    for noisy in ("nio", "aiohttp", "httpx", "peewee"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    try:
+        return asyncio.run(run(settings))
+    except DatabaseError as error:
+        print(f"database: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
