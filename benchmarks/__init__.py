@@ -1,0 +1,1 @@
+"""Benchmarks and calibration: run with ``.venv/bin/python -m benchmarks.<name>``."""
