@@ -269,9 +269,7 @@ class _Outbox:
             assert language is None or isinstance(language, str)
             attempts = row.get("attempts", 0)
             assert isinstance(attempts, int)
-            items.append(
-                OutboxItem(item_id, identity, person_id, language, reply, at, attempts)
-            )
+            items.append(OutboxItem(item_id, identity, person_id, language, reply, at, attempts))
         return items[:limit]
 
     async def mark_delivered(self, item_id: int, message_id: str | None, at: datetime) -> None:

@@ -14,12 +14,21 @@ from typing import Protocol
 from helpdesk.i18n import Reply
 from helpdesk.services.ports import Clock, UnitOfWorkFactory
 
-__all__ = ["OutboxRelay", "Transport", "deliver_pending", "retry_delay"]
+__all__ = ["OutboxRelay", "RetryLater", "Transport", "deliver_pending", "retry_delay"]
 
 log = logging.getLogger(__name__)
 
 _FIRST_RETRY = timedelta(seconds=2)
 _LONGEST_WAIT = timedelta(minutes=5)
+
+
+class RetryLater(Exception):
+    """The platform asked us to wait (a flood limit): try again after ``after``, and send
+    nothing more on that platform in this round."""
+
+    def __init__(self, after: timedelta) -> None:
+        super().__init__(f"retry after {after.total_seconds():g} s")
+        self.after = after
 
 
 class Transport(Protocol):
@@ -62,12 +71,23 @@ async def deliver_pending(
     async with uow_factory() as uow:
         items = await uow.outbox.pending(list(transports), clock(), limit=batch)
     sent = 0
+    held: set[str] = set()  # platforms that asked us to wait
     for item in items:
-        transport = transports[item.identity.platform]
+        platform = item.identity.platform
+        if platform in held:
+            continue
+        transport = transports[platform]
         try:
             message_id = await transport.send(
                 item.identity.address, item.reply, item.language, f"outbox-{item.id}"
             )
+        except RetryLater as wait:
+            held.add(platform)
+            log.info("delivery on %s held for %s", platform, wait.after)
+            async with uow_factory() as uow:
+                await uow.outbox.mark_failed(item.id, str(wait), clock() + wait.after)
+                await uow.commit()
+            continue
         except Exception as error:  # a transport failure must not stop the others
             attempts = item.attempts + 1
             level = logging.ERROR if attempts >= 10 else logging.WARNING

@@ -6,7 +6,7 @@ from functools import partial
 
 from helpdesk.domain.people import ChatIdentity
 from helpdesk.i18n import Msg, Reply
-from helpdesk.services.delivery import deliver_pending, retry_delay
+from helpdesk.services.delivery import RetryLater, deliver_pending, retry_delay
 from tests.fakes import FakeClock, FakeStore, FakeUnitOfWork
 from tests.support import RecordingTransport
 
@@ -33,7 +33,6 @@ async def queue(store: FakeStore, clock: FakeClock, count: int = 1) -> None:
                 ChatIdentity("test", "ana"), None, "en", Reply.say(Msg.GROUP_REFUSED), clock()
             )
         await uow.commit()
-
 
 
 def test_retry_delay_doubles_up_to_five_minutes() -> None:
@@ -84,5 +83,34 @@ async def test_one_failing_item_does_not_hold_back_the_others(
     uow = partial(FakeUnitOfWork, store)
     assert await deliver_pending(uow, {"test": transport}, clock) == 2
     clock.advance(seconds=2)
+    assert await deliver_pending(uow, {"test": transport}, clock) == 1
+    assert len(transport.sent) == 3
+
+
+class FloodedTransport(RecordingTransport):
+    """Answers the first send with a flood limit, as Telegram's 429 does."""
+
+    def __init__(self) -> None:
+        super().__init__("test")
+        self.flooded = False
+
+    async def send(self, address: str, reply: Reply, language: str | None, key: str = "") -> str:
+        if not self.flooded:
+            self.flooded = True
+            raise RetryLater(timedelta(seconds=30))
+        return await super().send(address, reply, language, key)
+
+
+async def test_a_flood_limit_holds_the_platform_for_as_long_as_asked(
+    store: FakeStore, clock: FakeClock
+) -> None:
+    await queue(store, clock, count=3)
+    transport = FloodedTransport()
+    uow = partial(FakeUnitOfWork, store)
+    # Held: the other two items are not tried in the same round either.
+    assert await deliver_pending(uow, {"test": transport}, clock) == 0
+    clock.advance(seconds=29)
+    assert await deliver_pending(uow, {"test": transport}, clock) == 2
+    clock.advance(seconds=1)
     assert await deliver_pending(uow, {"test": transport}, clock) == 1
     assert len(transport.sent) == 3
