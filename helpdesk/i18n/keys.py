@@ -89,6 +89,14 @@ class Msg(StrEnum):
     COMMAND_UNKNOWN = "command.unknown"
     COMMAND_NOT_ALLOWED = "command.not_allowed"
     ERROR_INTERNAL = "error.internal"
+    INPUT_EDITED = "input.edited"
+    # The command menu of chat apps that show one (Telegram)
+    MENU_HELP = "menu.help"
+    MENU_ASK = "menu.ask"
+    MENU_TICKETS = "menu.tickets"
+    MENU_LANGUAGE = "menu.language"
+    MENU_ANSWER = "menu.answer"
+    MENU_CANCEL = "menu.cancel"
     # Console
     CONSOLE_INTRO = "console.intro"
     CONSOLE_SWITCHED = "console.switched"
