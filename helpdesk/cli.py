@@ -398,6 +398,18 @@ def invite_create(
             f"Invitation for {name or 'a new ' + role} ({role}), valid until "
             f"{(now + validity):%Y-%m-%d %H:%M} UTC. Send them: /start {code}"
         )
+        if app.settings.telegram_token is not None:
+            # Imported here: every other command starts faster without Telegram's library.
+            from helpdesk.adapters.telegram import TelegramSettings, deep_link
+
+            link = await deep_link(
+                TelegramSettings(
+                    app.settings.telegram_token.get_secret_value(), app.settings.telegram_base_url
+                ),
+                code,
+            )
+            if link:
+                click.echo(f"On Telegram they can open: {link}")
         return code
 
     click.echo(run())

@@ -7,13 +7,15 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
+from typing import Protocol
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from helpdesk.adapters.console import ConsoleChat, ensure_local_people
 from helpdesk.adapters.matrix import MatrixAdapter, MatrixSettings
+from helpdesk.adapters.telegram import TelegramAdapter, TelegramSettings
 from helpdesk.bootstrap import App, bootstrap, import_knowledge_if_empty
-from helpdesk.services.delivery import OutboxRelay
+from helpdesk.services.delivery import OutboxRelay, Transport
 from helpdesk.settings import Settings, load_settings
 from helpdesk.storage.database import DatabaseError
 
@@ -22,8 +24,36 @@ __all__ = ["main"]
 log = logging.getLogger(__name__)
 
 
-def _adapters(app: App, settings: Settings, wake: Callable[[], None]) -> list[MatrixAdapter]:
-    adapters = []
+class ChatAdapter(Transport, Protocol):
+    """A chat platform: receives until stopped, and is the outbox's transport for it."""
+
+    async def run(self, stop: asyncio.Event) -> None: ...
+    async def close(self) -> None: ...
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value else None
+
+
+def _adapters(app: App, settings: Settings, wake: Callable[[], None]) -> list[ChatAdapter]:
+    adapters: list[ChatAdapter] = []
+    if settings.telegram_token is not None:
+        adapters.append(
+            TelegramAdapter(
+                TelegramSettings(
+                    token=settings.telegram_token.get_secret_value(),
+                    base_url=settings.telegram_base_url,
+                    webhook_url=settings.telegram_webhook_url,
+                    webhook_listen=settings.telegram_webhook_listen,
+                    webhook_port=settings.telegram_webhook_port,
+                    webhook_secret=_secret(settings.telegram_webhook_secret),
+                    staff_chat_id=settings.telegram_staff_chat_id,
+                ),
+                app.translator,
+                app.helpdesk.handle,
+                on_handled=wake,
+            )
+        )
     if settings.matrix_configured:
         assert settings.matrix_homeserver and settings.matrix_user_id
         adapters.append(
@@ -32,12 +62,8 @@ def _adapters(app: App, settings: Settings, wake: Callable[[], None]) -> list[Ma
                     homeserver=settings.matrix_homeserver,
                     user_id=settings.matrix_user_id,
                     store_path=settings.matrix_store_path,
-                    password=settings.matrix_password.get_secret_value()
-                    if settings.matrix_password
-                    else None,
-                    access_token=settings.matrix_access_token.get_secret_value()
-                    if settings.matrix_access_token
-                    else None,
+                    password=_secret(settings.matrix_password),
+                    access_token=_secret(settings.matrix_access_token),
                 ),
                 app.translator,
                 app.helpdesk.handle,
@@ -49,7 +75,7 @@ def _adapters(app: App, settings: Settings, wake: Callable[[], None]) -> list[Ma
 
 async def serve(app: App, settings: Settings) -> int:
     """Run every configured adapter until SIGINT or SIGTERM."""
-    transports: dict[str, MatrixAdapter] = {}
+    transports: dict[str, Transport] = {}
     relay = OutboxRelay(app.uow, transports, app.clock)
     adapters = _adapters(app, settings, relay.wake)
     transports.update({a.platform: a for a in adapters})
@@ -66,7 +92,7 @@ async def serve(app: App, settings: Settings) -> int:
         )
         for task in done:
             if task in tasks and task.exception() is not None:
-                log.error("%s stopped: %r", task.get_name(), task.exception())
+                log.error("%s stopped: %s", task.get_name(), task.exception())
                 return 1
         return 0
     finally:
@@ -81,13 +107,6 @@ async def serve(app: App, settings: Settings) -> int:
 
 
 async def run(settings: Settings) -> int:
-    if settings.telegram_configured:
-        # The Telegram adapter is a separate piece of work (see the issues).
-        print(
-            "The Telegram adapter is not part of this version yet; unset HELPDESK_TELEGRAM_TOKEN.",
-            file=sys.stderr,
-        )
-        return 2
     app = await bootstrap(settings)
     try:
         report = await import_knowledge_if_empty(app)
@@ -102,7 +121,7 @@ async def run(settings: Settings) -> int:
                 file=sys.stderr,
             )
         await app.knowledge.refresh()
-        if settings.matrix_configured:
+        if settings.matrix_configured or settings.telegram_configured:
             return await serve(app, settings)
         people = await ensure_local_people(app)
         await ConsoleChat(app, people).run()
@@ -128,7 +147,7 @@ def main() -> int:
         stream=sys.stderr,
     )
     # Third-party libraries log request URLs (with tokens in them) at INFO: keep them quiet.
-    for noisy in ("nio", "aiohttp", "httpx", "peewee"):
+    for noisy in ("nio", "aiohttp", "httpx", "httpcore", "telegram", "peewee"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     try:
         return asyncio.run(run(settings))

@@ -47,7 +47,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     telegram_token: SecretStr | None = None
-    telegram_base_url: str | None = None
+    telegram_base_url: str | None = None  # a local Bot API server instead of Telegram's
+    telegram_webhook_url: str | None = None  # set: webhook mode; unset: long polling
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_staff_chat_id: int | None = None
     matrix_homeserver: str | None = None
     matrix_user_id: str | None = None
     matrix_password: SecretStr | None = None

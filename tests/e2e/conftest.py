@@ -156,32 +156,29 @@ class MatrixUser:
         await self.client.close()
 
 
-class Bot:
-    """``python bot.py`` with the Matrix adapter, on its own database and store."""
+class BotProcess:
+    """``python bot.py`` on its own database and knowledge folder, configured by ``env``."""
 
-    def __init__(self, server: Homeserver, base: Path) -> None:
-        self.server = server
+    def __init__(self, base: Path, env: dict[str, str]) -> None:
         self.base = base
         base.mkdir(parents=True, exist_ok=True)
-        localpart = f"helpdesk-{secrets.token_hex(3)}"
-        self.password = secrets.token_hex(8)
-        self.user_id = server.register(localpart, self.password)
         write_entries(ENTRIES, base / "knowledge")
         self.env = {
             **os.environ,
             "HELPDESK_DATABASE_URL": f"sqlite:///{base / 'helpdesk.db'}",
             "HELPDESK_KNOWLEDGE_DIR": str(base / "knowledge"),
             "HELPDESK_SEMANTIC_MATCHING": "false",
-            "HELPDESK_MATRIX_HOMESERVER": server.url,
-            "HELPDESK_MATRIX_USER_ID": self.user_id,
-            "HELPDESK_MATRIX_PASSWORD": self.password,
-            "HELPDESK_MATRIX_STORE_PATH": str(base / "matrix-store"),
             "HELPDESK_LOG_LEVEL": "INFO",
         }
-        for name in ("HELPDESK_CONFIG", "HELPDESK_TELEGRAM_TOKEN"):
-            self.env.pop(name, None)
+        for name in list(self.env):
+            if name.startswith(("HELPDESK_TELEGRAM_", "HELPDESK_MATRIX_")) or name == (
+                "HELPDESK_CONFIG"
+            ):
+                self.env.pop(name)
+        self.env.update(env)
         self.process: subprocess.Popen[bytes] | None = None
         self.log = base / "bot.log"
+        self.cli("kb", "import", str(base / "knowledge"))
 
     def cli(self, *args: str) -> str:
         done = subprocess.run(
@@ -225,10 +222,28 @@ class Bot:
             return db.execute(query).fetchall()
 
 
+class Bot(BotProcess):
+    """The bot with the Matrix adapter, as a fresh Matrix user of the test homeserver."""
+
+    def __init__(self, server: Homeserver, base: Path) -> None:
+        self.server = server
+        localpart = f"helpdesk-{secrets.token_hex(3)}"
+        self.password = secrets.token_hex(8)
+        self.user_id = server.register(localpart, self.password)
+        super().__init__(
+            base,
+            {
+                "HELPDESK_MATRIX_HOMESERVER": server.url,
+                "HELPDESK_MATRIX_USER_ID": self.user_id,
+                "HELPDESK_MATRIX_PASSWORD": self.password,
+                "HELPDESK_MATRIX_STORE_PATH": str(base / "matrix-store"),
+            },
+        )
+
+
 @pytest.fixture
 def bot(homeserver: Homeserver, tmp_path: Path) -> Iterator[Bot]:
     running = Bot(homeserver, tmp_path / "bot")
-    running.cli("kb", "import", str(running.base / "knowledge"))
     yield running
     running.stop()
 

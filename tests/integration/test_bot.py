@@ -67,13 +67,6 @@ def test_the_whole_loop_from_piped_input(tmp_path: Path) -> None:
     assert "#1 (closed)" in again.stdout
 
 
-def test_chat_adapters_not_in_this_version_say_so(tmp_path: Path) -> None:
-    done = run_bot(tmp_path, "", HELPDESK_TELEGRAM_TOKEN="123:abc")
-    assert done.returncode == 2
-    assert "not part of this version" in done.stderr
-    assert "123:abc" not in done.stderr
-
-
 def test_a_bad_database_url_is_one_line(tmp_path: Path) -> None:
     done = run_bot(tmp_path, "", HELPDESK_DATABASE_URL="nonsense")
     assert done.returncode == 2

@@ -39,13 +39,14 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HELPDESK_DATABASE_URL", "sqlite:///x.db")
     monkeypatch.setenv("HELPDESK_REASSIGN_AFTER", "90s")
     monkeypatch.setenv("HELPDESK_QUIET_HOURS", "off")
-    monkeypatch.setenv("HELPDESK_TELEGRAM_TOKEN", "123:secret")
+    monkeypatch.setenv("HELPDESK_TELEGRAM_TOKEN", "123:hush-hush")
+    monkeypatch.setenv("HELPDESK_TELEGRAM_WEBHOOK_SECRET", "very-private")
     settings = load_settings()
     assert settings.database_url == "sqlite:///x.db"
     assert settings.reassign_after == timedelta(seconds=90)
     assert settings.quiet_hours == "off"
     assert settings.telegram_configured
-    assert "secret" not in repr(settings)
+    assert "hush-hush" not in repr(settings) and "very-private" not in repr(settings)
 
 
 def test_settings_from_a_config_file_environment_wins(

@@ -1,0 +1,434 @@
+"""The Telegram adapter: private chats with the bot through python-telegram-bot.
+
+What it gets right, because Telegram support bots often do not:
+
+- No update is lost or handled twice across a restart or a crash. Polling confirms an
+  update to Telegram (the next ``getUpdates`` offset) only after it was handled, and the
+  core records every handled message, so what a crash interrupts is fetched again and
+  handled once. In webhook mode the request is answered only after the update was
+  handled, so Telegram retries what a crash interrupted.
+- Messages go out in Telegram's HTML with every piece of text escaped (no "can't parse
+  entities" on Cyrillic or on a ``<``), cut at paragraphs below 4096 characters, with
+  button data within 64 bytes. A flood limit (429 ``retry_after``) holds the outbox for as
+  long as Telegram asks; network errors are retried by the outbox; nothing is dropped.
+- Group chats get a polite refusal and the bot leaves them, except a staff group named in
+  the settings, where staff may use commands (answers come in private).
+
+The Application's explicit lifecycle is used (initialize, start, stop, shutdown) so that
+the bot shares one asyncio loop with the other adapters; its Updater and JobQueue are
+not: fetching is done here so that confirming an update waits for its handling, and
+scheduling belongs to the core.
+"""
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import html
+import logging
+import random
+import re
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
+from telegram.ext import Application, ApplicationBuilder, CallbackContext, TypeHandler
+
+from helpdesk.adapters.telegram_html import render_telegram
+from helpdesk.i18n import Msg, Reply, Translator
+from helpdesk.services.conversation import Inbound
+from helpdesk.services.delivery import RetryLater
+
+__all__ = ["PLATFORM", "TelegramAdapter", "TelegramRefused", "TelegramSettings", "deep_link"]
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+_POLL_TIMEOUT = 25  # seconds Telegram holds a getUpdates open
+_CALLBACK_LIMIT = 64  # bytes of callback data Telegram accepts
+_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+_FIRST_BACKOFF = 1.0
+_LONGEST_BACKOFF = 60.0
+# The command menu, in the order Telegram shows it.
+_MENU = (
+    ("help", Msg.MENU_HELP),
+    ("ask", Msg.MENU_ASK),
+    ("tickets", Msg.MENU_TICKETS),
+    ("language", Msg.MENU_LANGUAGE),
+    ("cancel", Msg.MENU_CANCEL),
+    ("answer", Msg.MENU_ANSWER),
+)
+_TAG = re.compile(r"<[^>]+>")
+
+Handler = Callable[[Inbound], Awaitable[object]]
+
+
+class TelegramRefused(Exception):
+    """Telegram refused the bot's token: a configuration error, not worth retrying."""
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    token: str
+    base_url: str | None = None  # a local Bot API server, e.g. http://127.0.0.1:8081
+    webhook_url: str | None = None  # set: webhook mode; unset: long polling
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: str | None = None  # unset: derived from the token
+    staff_chat_id: int | None = None  # a group where staff may use commands
+
+    @property
+    def secret(self) -> str:
+        """The secret Telegram sends with every webhook request. Derived from the token
+        when not set, so that every worker of one bot agrees without more configuration."""
+        if self.webhook_secret:
+            return self.webhook_secret
+        return hashlib.sha256(b"helpdesk-webhook:" + self.token.encode()).hexdigest()[:48]
+
+
+async def deep_link(settings: TelegramSettings, code: str) -> str | None:
+    """``https://t.me/<bot>?start=CODE``: opening it starts the chat with ``/start CODE``.
+    None when Telegram cannot be asked for the bot's name right now."""
+    base = settings.base_url.rstrip("/") if settings.base_url else None
+    bot = Bot(
+        settings.token,
+        base_url=f"{base}/bot" if base else "https://api.telegram.org/bot",
+    )
+    try:
+        async with bot:
+            return f"https://t.me/{bot.username}?start={code}"
+    except (TelegramError, OSError):
+        return None
+
+
+def _seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that the type will become timedelta
+        warnings.simplefilter("ignore")
+        value: Any = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _callback_data(index: int, action: str) -> str:
+    """The action itself when it fits; otherwise the button's number, which the core
+    resolves through the person's latest menu, as when they type the number."""
+    return action if len(action.encode()) <= _CALLBACK_LIMIT else str(index)
+
+
+def _plain(chunk: str) -> str:
+    return html.unescape(_TAG.sub("", chunk))
+
+
+class TelegramAdapter:
+    """Receives by long polling or webhook, sends as the outbox's transport for ``telegram``."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        settings: TelegramSettings,
+        translator: Translator,
+        handle: Handler,
+        on_handled: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.settings = settings
+        self._translator = translator
+        self._handle = handle
+        self._on_handled = on_handled
+        builder = ApplicationBuilder().token(settings.token).updater(None)
+        if settings.base_url:
+            base = settings.base_url.rstrip("/")
+            builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+        self._app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        self._app.add_handler(TypeHandler(Update, self._on_update))
+        self._app.add_error_handler(self._on_error)
+        self._initialized = False
+        self._ready = False
+        self._offset: int | None = None
+        self._random = random.Random()
+        self._sent_chunks: dict[str, int] = {}  # outbox key → pieces already sent this run
+
+    @property
+    def ready(self) -> bool:
+        return self._ready
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve until ``stop`` is set, retrying with backoff while Telegram is away."""
+        delay = _FIRST_BACKOFF
+        while not stop.is_set():
+            try:
+                if not self._ready:
+                    await self._start()
+                    delay = _FIRST_BACKOFF
+                if self.settings.webhook_url:
+                    await self._serve_webhook(stop)
+                else:
+                    await self._poll_once()
+                delay = _FIRST_BACKOFF
+            except InvalidToken:
+                # Configuration, not weather: say so and stop. PTB's message holds the token.
+                raise TelegramRefused(
+                    "Telegram refused the bot token: check HELPDESK_TELEGRAM_TOKEN"
+                ) from None
+            except (TelegramError, OSError) as error:
+                wait = self._random.uniform(0, delay)  # full jitter
+                log.warning("telegram: %s; retrying in %.1f s", type(error).__name__, wait)
+                delay = min(delay * 2, _LONGEST_BACKOFF)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=wait)
+
+    async def _start(self) -> None:
+        app = self._app
+        if not self._initialized:  # not again when retrying a start that failed later
+            await app.initialize()  # getMe: fails here on a wrong token
+            self._initialized = True
+        if not app.running:
+            await app.start()
+        bot = app.bot
+        if self.settings.webhook_url:
+            await bot.set_webhook(
+                self.settings.webhook_url,
+                secret_token=self.settings.secret,
+                allowed_updates=_UPDATES,
+            )
+        else:
+            # A webhook left from an earlier configuration would make polling fail.
+            await bot.delete_webhook(drop_pending_updates=False)
+        await self._register_menu()
+        self._ready = True
+        log.info(
+            "telegram: running as @%s (%s)",
+            bot.username,
+            "webhook" if self.settings.webhook_url else "long polling",
+        )
+        self._on_handled()  # what waited in the outbox can go now
+
+    async def _register_menu(self) -> None:
+        """The command menu, in English and in every language Telegram can name."""
+        scope = BotCommandScopeAllPrivateChats()
+        languages: list[str | None] = [None]
+        languages += sorted({c.split("-")[0] for c in self._translator.available() if c != "en"})
+        for language in languages:
+            if language is not None and len(language) != 2:
+                continue  # Telegram knows two-letter codes only (not "cnr")
+            commands = [
+                BotCommand(name, self._translator.translate(key, language, {})[:256])
+                for name, key in _MENU
+            ]
+            await self._app.bot.set_my_commands(commands, scope=scope, language_code=language)
+
+    async def close(self) -> None:
+        app = self._app
+        if app.running:
+            await app.stop()
+        if self._initialized:
+            with contextlib.suppress(TelegramError, OSError):
+                await app.shutdown()
+            self._initialized = False
+        self._ready = False
+
+    # -- receiving: long polling --------------------------------------------------------
+
+    async def _poll_once(self) -> None:
+        updates = await self._app.bot.get_updates(
+            offset=self._offset, timeout=_POLL_TIMEOUT, allowed_updates=_UPDATES
+        )
+        for update in updates:
+            await self._app.process_update(update)
+            # Confirmed to Telegram by the next call only: a crash before it means
+            # Telegram sends the update again, and the core's record skips what was done.
+            self._offset = update.update_id + 1
+
+    # -- receiving: webhook -------------------------------------------------------------
+
+    async def _serve_webhook(self, stop: asyncio.Event) -> None:
+        assert self.settings.webhook_url
+        path = urlsplit(self.settings.webhook_url).path or "/"
+        server = web.Application(client_max_size=1 << 20)
+        server.router.add_post(path, self._webhook)
+        runner = web.AppRunner(server, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.settings.webhook_listen, self.settings.webhook_port)
+        await site.start()
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), self.settings.secret.encode()):
+            log.warning("telegram: webhook request with a wrong secret refused")
+            return web.Response(status=403)
+        try:
+            data = await request.json()
+            update = Update.de_json(data, self._app.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400)
+        # Answered after handling: if the bot dies meanwhile, Telegram delivers it again.
+        await self._app.process_update(update)
+        return web.Response()
+
+    # -- receiving: what an update means ------------------------------------------------
+
+    async def _on_update(self, update: Update, _: CallbackContext[Any, Any, Any, Any]) -> None:
+        if update.callback_query is not None:
+            await self._on_button(update)
+        elif update.message is not None:
+            await self._on_message(update.message)
+        elif update.edited_message is not None:
+            message = update.edited_message
+            if message.chat.type == ChatType.PRIVATE and message.from_user:
+                await self._say(message.chat.id, Msg.INPUT_EDITED, message.from_user.language_code)
+        elif update.my_chat_member is not None:
+            member = update.my_chat_member
+            joined = member.new_chat_member.status in (
+                ChatMemberStatus.MEMBER,
+                ChatMemberStatus.ADMINISTRATOR,
+            )
+            if joined and member.chat.type != ChatType.PRIVATE:
+                await self._refuse_group(member.chat.id, member.from_user.language_code)
+
+    async def _on_message(self, message: Message) -> None:
+        sender = message.from_user
+        if sender is None or sender.is_bot:
+            return
+        text = message.text if message.text is not None else message.caption
+        if message.chat.type != ChatType.PRIVATE:
+            if message.chat.id != self.settings.staff_chat_id:
+                await self._refuse_group(message.chat.id, sender.language_code)
+                return
+            if not (text or "").startswith("/"):
+                return  # staff talking among themselves in their group
+        replied = message.reply_to_message
+        reply_to = None
+        if replied is not None and replied.from_user and replied.from_user.id == self._app.bot.id:
+            reply_to = f"{replied.chat.id}:{replied.message_id}"
+        await self._deliver(
+            Inbound(
+                platform=PLATFORM,
+                address=str(sender.id),
+                text=text,
+                message_id=f"{message.chat.id}:{message.message_id}",
+                reply_to=reply_to,
+                display_name=sender.full_name,
+                language_code=sender.language_code,
+            )
+        )
+
+    async def _on_button(self, update: Update) -> None:
+        query = update.callback_query
+        assert query is not None
+        with contextlib.suppress(TelegramError):  # only stops the spinner: not worth a retry
+            await query.answer()
+        sender = query.from_user
+        await self._deliver(
+            Inbound(
+                platform=PLATFORM,
+                address=str(sender.id),
+                text=query.data or "",
+                message_id=f"button:{query.id}",
+                display_name=sender.full_name,
+                language_code=sender.language_code,
+            )
+        )
+
+    async def _deliver(self, inbound: Inbound) -> None:
+        await self._handle(inbound)
+        self._on_handled()
+
+    async def _on_error(self, update: object, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        # Never the update itself: it holds the message text.
+        kind = type(context.error).__name__ if context.error else "error"
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("telegram: update %s failed: %s", update_id, kind, exc_info=context.error)
+
+    async def _refuse_group(self, chat_id: int, language: str | None) -> None:
+        await self._say(chat_id, Msg.GROUP_REFUSED, language)
+        with contextlib.suppress(TelegramError):
+            await self._app.bot.leave_chat(chat_id)
+
+    async def _say(self, chat_id: int, key: Msg, language: str | None) -> None:
+        """A reply outside the outbox, to someone who may not be registered (a group, an
+        edit): losing it in a crash costs nothing that matters."""
+        text = html.escape(self._translator.translate(key, language, {}), quote=False)
+        try:
+            await self._app.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+        except TelegramError as error:
+            log.warning("telegram: could not tell chat %s: %s", chat_id, type(error).__name__)
+
+    # -- sending ------------------------------------------------------------------------
+
+    async def send(self, address: str, reply: Reply, language: str | None, key: str = "") -> str:
+        """The outbox's transport. Returns ``chat:message`` of the last piece (the one with
+        the buttons, and the one a reply to the message is matched by)."""
+        text = render_telegram(self._translator, reply, language)
+        markup = (
+            InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(label, callback_data=_callback_data(i, action))]
+                    for i, (label, action) in enumerate(text.buttons, start=1)
+                ]
+            )
+            if text.buttons
+            else None
+        )
+        chat_id = int(address)
+        done = self._sent_chunks.get(key, 0)  # a retry does not repeat what went out
+        message_id = 0
+        last = len(text.chunks) - 1
+        for index, chunk in enumerate(text.chunks):
+            if index < done:
+                continue
+            message_id = await self._send_chunk(chat_id, chunk, markup if index == last else None)
+            if key:
+                self._sent_chunks[key] = index + 1
+        self._sent_chunks.pop(key, None)
+        return f"{chat_id}:{message_id}"
+
+    async def _send_chunk(
+        self, chat_id: int, chunk: str, markup: InlineKeyboardMarkup | None
+    ) -> int:
+        bot = self._app.bot
+        no_preview = LinkPreviewOptions(is_disabled=True)
+        try:
+            try:
+                sent = await bot.send_message(
+                    chat_id,
+                    chunk,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    link_preview_options=no_preview,
+                )
+            except BadRequest as error:
+                if "parse entities" not in str(error):
+                    raise
+                # Our rendering is wrong somewhere: the person still gets the words.
+                log.error("telegram: HTML refused (%s); sending plain text", error)
+                sent = await bot.send_message(
+                    chat_id, _plain(chunk), reply_markup=markup, link_preview_options=no_preview
+                )
+        except RetryAfter as error:
+            raise RetryLater(timedelta(seconds=_seconds(error))) from error
+        except Forbidden as error:
+            # They blocked the bot: the outbox keeps the message and tries again later.
+            log.warning("telegram: chat %s refuses messages: %s", chat_id, error.message)
+            raise
+        return int(sent.message_id)

@@ -1,0 +1,281 @@
+"""The Telegram adapter over real HTTP: ``python bot.py`` with python-telegram-bot's own
+network stack, against the Bot API stand-in on loopback. The issue's scenarios, one by one."""
+
+import asyncio
+import re
+import secrets
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from helpdesk.domain.knowledge import Entry
+from helpdesk.knowledge_files import write_entries
+from tests.e2e.conftest import BotProcess
+from tests.e2e.telegram_api import BotApiServer, SentMessage, SimUser
+
+UNMATCHED = "Who decides the budget line for street lighting in rural villages?"
+TOKEN = "123456:" + "A" * 35
+
+
+class TelegramBot(BotProcess):
+    def __init__(self, api: BotApiServer, base: Path, **env: str) -> None:
+        self.api = api
+        super().__init__(
+            base,
+            {
+                "HELPDESK_TELEGRAM_TOKEN": TOKEN,
+                "HELPDESK_TELEGRAM_BASE_URL": api.url,
+                **{f"HELPDESK_TELEGRAM_{k.upper()}": v for k, v in env.items()},
+            },
+        )
+
+    async def register(self, name: str, role: str = "official", *extra: str) -> SimUser:
+        user = self.api.user(name.title())
+        out = self.cli("invite", "create", "--role", role, "--name", name.title(), *extra)
+        link = re.search(r"https://t\.me/(\w+)\?start=([\w-]+)", out)
+        assert link is not None, out
+        # Opening the link makes the app send /start with the code.
+        self.api.send(user, f"/start {link[2]}")
+        await self.api.expect(user.id, f"Welcome, {name.title()}")
+        return user
+
+
+@pytest.fixture
+def api() -> Iterator[BotApiServer]:
+    with BotApiServer(TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def tbot(api: BotApiServer, tmp_path: Path) -> Iterator[TelegramBot]:
+    running = TelegramBot(api, tmp_path / "bot")
+    yield running
+    running.stop()
+
+
+def buttons(message: SentMessage) -> dict[str, str]:
+    keyboard = (message.reply_markup or {}).get("inline_keyboard", [])
+    return {b["text"]: b["callback_data"] for row in keyboard for b in row}
+
+
+def ticket_number(message: SentMessage) -> int:
+    found = re.search(r"ticket #(\d+)", message.text)
+    assert found is not None, message.text
+    return int(found[1])
+
+
+async def test_registration_by_deep_link_and_the_command_menu(
+    api: BotApiServer, tbot: TelegramBot
+) -> None:
+    tbot.start()
+    await tbot.register("ana")
+    assert [c["command"] for c in api.commands({"type": "all_private_chats"})] == [
+        "help",
+        "ask",
+        "tickets",
+        "language",
+        "cancel",
+        "answer",
+    ]
+
+
+async def test_an_answer_with_its_keyboard_and_feedback(
+    api: BotApiServer, tbot: TelegramBot
+) -> None:
+    tbot.start()
+    ana = await tbot.register("ana")
+    api.send(ana, "Kako osnovati lokalni savjet za bezbjednost?")
+    answer = await api.expect(ana.id, "Setting up a Local Safety Council")
+    assert "Good practice from Danilovgrad, Montenegro." in answer.text
+    assert "<b>Setting up a Local Safety Council</b>" in answer.html
+    keys = buttons(answer)
+    assert set(keys) == {"Helpful", "Not helpful", "Ask an expert"}
+    assert all(len(data.encode()) <= 64 for data in keys.values())
+    api.press(ana, answer.message_id, keys["Helpful"])
+    await api.expect(ana.id, "glad it helped")
+    assert tbot.sql("select feedback from questions") == [("helpful",)]
+    assert api.rejected == []
+
+
+async def test_a_suggestion_is_pressed(api: BotApiServer, tbot: TelegramBot) -> None:
+    tbot.start()
+    ana = await tbot.register("ana")
+    api.send(ana, "young council")
+    offer = await api.expect(ana.id, "Which one fits best?")
+    choice = next(data for text, data in buttons(offer).items() if "Engaging young" in text)
+    api.press(ana, offer.message_id, choice)
+    await api.expect(ana.id, "Work through youth-led groups")
+
+
+async def test_escalation_to_an_expert_who_answers_by_replying(
+    api: BotApiServer, tbot: TelegramBot
+) -> None:
+    tbot.start()
+    vesna = await tbot.register("vesna", "expert", "--languages", "en,bs")
+    ana = await tbot.register("ana", "official", "--languages", "en")
+    api.send(ana, UNMATCHED)
+    await api.expect(ana.id, "passed your question to an expert (ticket #1)")
+    notice = await api.expect(vesna.id, "New question for you: ticket #1")
+    assert UNMATCHED in notice.text
+    assert buttons(notice) == {"I can't take it": "/decline 1"}
+    api.send(vesna, "The municipal council adopts it.", reply_to=notice.message_id)
+    await api.expect(vesna.id, "was sent to the official")
+    answer = await api.expect(ana.id, "An expert answered your question (ticket #1)")
+    assert "The municipal council adopts it." in answer.text
+    api.press(ana, answer.message_id, buttons(answer)["Helpful"])
+    await api.expect(ana.id, "Ticket #1 is now closed")
+    assert tbot.sql("select status, rating from tickets") == [("closed", "helpful")]
+
+
+async def test_a_stranger_and_a_group_are_refused(api: BotApiServer, tbot: TelegramBot) -> None:
+    tbot.start()
+    stranger = api.user("Stranger")
+    api.send(stranger, "How do we set up a local safety council?")
+    reply = await api.expect(stranger.id, "invitation only")
+    assert "Setting up" not in reply.text
+    group = {"id": -100123, "type": "group", "title": "Municipal staff"}
+    api.send(stranger, "/help", chat=group)
+    await api.expect(group["id"], "I only answer in direct chats")
+    assert api.calls["leaveChat"] >= 1
+
+
+async def test_markup_cyrillic_and_odd_input_get_clear_replies(
+    api: BotApiServer, tbot: TelegramBot
+) -> None:
+    tbot.start()
+    ana = await tbot.register("ana")
+    api.send(ana, "<b>Како</b> да <script>formираме</script> локален совет за безбедност & мир?")
+    await api.expect(ana.id, "")
+    api.send_non_text(ana)
+    await api.expect(ana.id, "I can only read text messages")
+    api.send(ana, "/frobnicate")
+    await api.expect(ana.id, "/help")
+    assert api.rejected == []
+
+
+async def test_a_flood_limit_is_waited_out_and_nothing_is_lost(
+    api: BotApiServer, tbot: TelegramBot
+) -> None:
+    tbot.start()
+    ana = await tbot.register("ana")
+    api.fail_next("sendMessage", count=2, retry_after=2)
+    api.send(ana, "How do we set up a local safety council?")
+    await api.expect(ana.id, "Setting up a Local Safety Council", within=30)
+    extra = await api.settle(ana.id, 3)
+    assert [m.text for m in extra if "Setting up" in m.text] == []  # not sent twice
+
+
+async def test_killed_while_updates_arrive_none_lost_none_repeated(
+    api: BotApiServer, tbot: TelegramBot
+) -> None:
+    tbot.start()
+    ana = await tbot.register("ana")
+    tbot.kill()
+    questions = [f"/ask Question number {i} about our council's budget" for i in range(8)]
+    for question in questions[:3]:
+        api.send(ana, question)
+    tbot.start()
+    for question in questions[3:]:
+        api.send(ana, question)
+        await asyncio.sleep(0.2)
+    tbot.kill()  # again, in the middle of the burst
+    tbot.start()
+    received = await api.settle(ana.id, 12)
+    tickets = sorted(ticket_number(m) for m in received if "ticket #" in m.text)
+    assert tickets == list(range(1, len(questions) + 1)), [m.text[:50] for m in received]
+    assert len(tbot.sql("select id from tickets")) == len(questions)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_webhook_mode_with_a_right_and_a_wrong_secret(
+    api: BotApiServer, tmp_path: Path
+) -> None:
+    port = free_port()
+    secret = secrets.token_urlsafe(24)
+    url = f"http://127.0.0.1:{port}/telegram/hook"
+    hooked = TelegramBot(
+        api,
+        tmp_path / "bot",
+        webhook_url=url,
+        webhook_port=str(port),
+        webhook_secret=secret,
+    )
+    try:
+        hooked.start()
+        ana = await hooked.register("ana")  # through the webhook: polling is refused
+        assert api.calls["getUpdates"] == 0
+        api.send(ana, "How do we set up a local safety council?")
+        await api.expect(ana.id, "Setting up a Local Safety Council")
+        forged = {
+            "update_id": 999999,
+            "message": {
+                "message_id": 999,
+                "date": 0,
+                "chat": {"id": ana.id, "type": "private"},
+                "from": {"id": ana.id, "is_bot": False, "first_name": "Ana"},
+                "text": "/tickets",
+            },
+        }
+        async with aiohttp.ClientSession() as session:
+            for wrong in ({"X-Telegram-Bot-Api-Secret-Token": "guess"}, {}):
+                async with session.post(url, json=forged, headers=wrong) as response:
+                    assert response.status == 403
+        assert await api.settle(ana.id, 2) == []
+        assert hooked.sql("select count(*) from inbound where message_id like '%:999'") == [(0,)]
+    finally:
+        hooked.stop()
+
+
+async def test_a_refused_token_stops_the_bot_with_one_clear_line(
+    api: BotApiServer, tmp_path: Path
+) -> None:
+    wrong = TelegramBot(api, tmp_path / "bot", token="654321:" + "B" * 35)
+    wrong.start()
+    assert wrong.process is not None
+    assert await asyncio.to_thread(wrong.process.wait, 60) == 1
+    log = wrong.log.read_text()
+    assert "refused the bot token" in log
+    assert "654321:" not in log and "Traceback" not in log
+
+
+async def test_the_menu_speaks_the_languages_telegram_can_name(
+    api: BotApiServer, tbot: TelegramBot
+) -> None:
+    tbot.start()
+    await tbot.register("ana")
+    english = api.commands({"type": "all_private_chats"})
+    assert english[0] == {"command": "help", "description": "What I can do for you"}
+
+
+async def test_a_long_answer_arrives_in_pieces_telegram_accepts(
+    api: BotApiServer, tbot: TelegramBot
+) -> None:
+    steps = [f"**Step {i}.** Агенда & <план> за општината: " + "detail " * 80 for i in range(12)]
+    long_entry = Entry(
+        id="long-guide",
+        title="A long guide to municipal action plans",
+        questions=("Where is the long guide to municipal action plans?",),
+        body="\n\n".join(steps),
+    )
+    write_entries([long_entry], tbot.base / "knowledge")
+    tbot.cli("kb", "import", str(tbot.base / "knowledge"))
+    tbot.start()
+    ana = await tbot.register("ana")
+    api.send(ana, "Where is the long guide to municipal action plans?")
+    first = await api.expect(ana.id, "A long guide to municipal action plans")
+    rest = await api.settle(ana.id, 2)
+    pieces = [first, *rest]
+    assert len(pieces) >= 2 and api.rejected == []
+    assert all(len(p.text) <= 4096 for p in pieces)
+    text = "\n\n".join(p.text for p in pieces)
+    assert all(f"Step {i}." in text for i in range(12)) and "<план>" in text
+    # The keyboard goes with the last piece.
+    assert buttons(pieces[-1]) and not any(buttons(p) for p in pieces[:-1])
