@@ -2,7 +2,6 @@
 ``HELPDESK_CONFIG``. Read only by ``bootstrap`` and the CLI, never at import time."""
 
 import os
-import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,25 +14,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from helpdesk.domain.schedule import QuietHours, parse_duration
+
 __all__ = ["Settings", "load_settings", "parse_duration"]
-
-_DURATION = re.compile(r"(\d+)\s*([smhdw])")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_duration(value: Any) -> timedelta:
-    """``90s``, ``30m``, ``24h``, ``14d``, ``2w``, or combinations such as ``1h30m``."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float):
-        return timedelta(seconds=value)
-    text = str(value).strip().lower().replace(" ", "")
-    if not text or _DURATION.sub("", text):
-        raise ValueError(f"not a duration: {value!r} (write e.g. 90s, 30m, 24h, 14d)")
-    total = timedelta()
-    for amount, unit in _DURATION.findall(text):
-        total += timedelta(**{_UNITS[unit]: int(amount)})
-    return total
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -63,6 +46,8 @@ class Settings(BaseSettings):
     reassign_after: Duration = timedelta(hours=48)
     followup_after: Duration = timedelta(days=14)
     quiet_hours: str = "21:00-08:00"
+    digest_every: Duration = timedelta(days=7)
+    scheduler_interval: Duration = timedelta(seconds=30)  # how often due actions are looked for
 
     # Matching thresholds on the 0-100 score; unset, the calibrated defaults of the
     # matcher in use apply (see helpdesk.matching.decision).
@@ -79,11 +64,11 @@ class Settings(BaseSettings):
     @field_validator("quiet_hours")
     @classmethod
     def _check_quiet_hours(cls, value: str) -> str:
-        if value.strip().lower() == "off":
-            return "off"
-        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", value.strip()):
-            raise ValueError("write quiet hours as HH:MM-HH:MM, or off")
-        return value.strip()
+        try:
+            window = QuietHours.parse(value)
+        except ValueError:
+            raise ValueError("write quiet hours as HH:MM-HH:MM, or off") from None
+        return "off" if window is None else value.strip()
 
     @property
     def telegram_configured(self) -> bool:

@@ -15,7 +15,7 @@ from enum import StrEnum
 from helpdesk.domain.errors import DomainError, IllegalTransition
 from helpdesk.domain.questions import Feedback
 
-__all__ = ["Ticket", "TicketEvent", "TicketEventKind", "TicketStatus"]
+__all__ = ["FollowUp", "Ticket", "TicketEvent", "TicketEventKind", "TicketStatus"]
 
 
 class TicketStatus(StrEnum):
@@ -39,8 +39,18 @@ _ACTIVE = frozenset(
 _WAITING = frozenset({TicketStatus.OPEN, TicketStatus.DECLINED, TicketStatus.REOPENED})
 
 
+class FollowUp(StrEnum):
+    """What the official said when asked, some time after the answer, whether it helped."""
+
+    SOLVED = "solved"
+    PARTLY = "partly"
+    MORE_HELP = "more_help"
+
+
 class TicketEventKind(StrEnum):
     CREATED = "created"
+    REMINDED = "reminded"  # the assignee was reminded that the ticket waits for them
+    FOLLOWED_UP = "followed_up"  # the official was asked whether the answer helped
     ASSIGNED = "assigned"
     REASSIGNED = "reassigned"
     DECLINED = "declined"
@@ -78,6 +88,9 @@ class Ticket:
     answered_by: int | None = None
     answered_at: datetime | None = None
     rating: Feedback | None = None
+    score: int | None = None  # 1-5, from the follow-up
+    comment: str | None = None
+    follow_up: FollowUp | None = None
     id: int | None = None
     events: list[TicketEvent] = field(default_factory=list)
 
@@ -119,6 +132,28 @@ class Ticket:
             if event.kind in (TicketEventKind.ASSIGNED, TicketEventKind.REASSIGNED):
                 current = event.expert_id
         return frozenset(tried)
+
+    @property
+    def last_assigned_at(self) -> datetime | None:
+        """When the current assignee got the ticket."""
+        for event in reversed(self.events):
+            if event.kind in (TicketEventKind.ASSIGNED, TicketEventKind.REASSIGNED):
+                return event.at
+        return None
+
+    @property
+    def followed_up_since_answer(self) -> bool:
+        """Whether the official was asked about the latest answer already."""
+        for event in reversed(self.events):
+            if event.kind is TicketEventKind.ANSWERED:
+                return False
+            if event.kind is TicketEventKind.FOLLOWED_UP:
+                return True
+        return False
+
+    @property
+    def first_answered_at(self) -> datetime | None:
+        return next((e.at for e in self.events if e.kind is TicketEventKind.ANSWERED), None)
 
     @property
     def is_waiting(self) -> bool:
@@ -181,6 +216,38 @@ class Ticket:
         self._record(TicketEventKind.RATED, at, actor_id=self.official_id, detail=rating.value)
         self.status = TicketStatus.CLOSED
         self._record(TicketEventKind.CLOSED, at, actor_id=self.official_id)
+
+    def remind(self, expert_id: int, at: datetime) -> None:
+        """The assignee was reminded: history only, the state does not change."""
+        if self.status is not TicketStatus.ASSIGNED or self.assignee_id != expert_id:
+            raise IllegalTransition(self.id, self.status, "remind")
+        self._record(TicketEventKind.REMINDED, at, expert_id=expert_id)
+
+    def asked_to_follow_up(self, at: datetime) -> None:
+        """The official was asked whether the answer helped."""
+        if self.status not in (TicketStatus.ANSWERED, TicketStatus.CLOSED):
+            raise IllegalTransition(self.id, self.status, "follow up")
+        self._record(TicketEventKind.FOLLOWED_UP, at, detail="asked")
+
+    def record_follow_up(self, outcome: FollowUp, at: datetime) -> None:
+        """The official's answer to the follow-up; "more help" reopens (see ``reopen``)."""
+        if self.status not in (TicketStatus.ANSWERED, TicketStatus.CLOSED):
+            raise IllegalTransition(self.id, self.status, "follow up")
+        self.follow_up = outcome
+        self._record(TicketEventKind.FOLLOWED_UP, at, actor_id=self.official_id, detail=outcome)
+
+    def score_with(self, score: int, at: datetime, comment: str | None = None) -> None:
+        """A 1-5 rating with an optional comment; an answered ticket is closed by it."""
+        if not 1 <= score <= 5:
+            raise DomainError(f"ticket {self.id}: a score is 1 to 5, not {score}")
+        if self.status not in (TicketStatus.ANSWERED, TicketStatus.CLOSED):
+            raise IllegalTransition(self.id, self.status, "score")
+        self.score = score
+        self.comment = comment.strip() if comment and comment.strip() else None
+        self._record(TicketEventKind.RATED, at, actor_id=self.official_id, detail=f"{score}/5")
+        if self.status is TicketStatus.ANSWERED:
+            self.status = TicketStatus.CLOSED
+            self._record(TicketEventKind.CLOSED, at, actor_id=self.official_id)
 
     def close(self, at: datetime, *, actor_id: int | None = None) -> None:
         self._require(TicketStatus.ANSWERED, "close")
