@@ -15,6 +15,7 @@ from helpdesk.domain.knowledge import Entry, EntryStatus
 from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.domain.questions import AskedQuestion
 from helpdesk.domain.routing import ExpertLoad
+from helpdesk.domain.schedule import ActionKind, ScheduledAction
 from helpdesk.domain.tickets import Ticket, TicketEventKind, TicketStatus
 from helpdesk.i18n.messages import Reply
 from helpdesk.services.ports import OutboxItem, Upserted
@@ -47,6 +48,7 @@ class FakeStore:
         self.inbound: set[tuple[str, str]] = set()
         self.menus: dict[int, tuple[str, ...]] = {}
         self.embeddings: dict[tuple[str, str], bytes] = {}
+        self.schedule: dict[int, ScheduledAction] = {}
         self.ids = itertools.count(1)
         self.commits = 0
 
@@ -225,6 +227,13 @@ class _Tickets:
             counts[t.status.value] = counts.get(t.status.value, 0) + 1
         return counts
 
+    async def changed_since(self, at: datetime) -> list[Ticket]:
+        return [
+            copy.deepcopy(t)
+            for t in self.store.tickets.values()
+            if (t.events[-1].at if t.events else t.created_at) >= at
+        ]
+
 
 class _Outbox:
     def __init__(self, store: FakeStore) -> None:
@@ -330,6 +339,55 @@ class _Embeddings:
             self.store.embeddings[(model, text_hash)] = vector
 
 
+class _Schedule:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def add(self, action: ScheduledAction) -> ScheduledAction:
+        action.id = next(self.store.ids)
+        self.store.schedule[action.id] = dataclasses.replace(action)
+        return action
+
+    async def claim_due(self, now: datetime) -> ScheduledAction | None:
+        due = [a for a in self.store.schedule.values() if a.done_at is None and a.due_at <= now]
+        if not due:
+            return None
+        action = min(due, key=lambda a: (a.due_at, a.id or 0))
+        claimed = dataclasses.replace(action)
+        action.done_at, action.outcome = now, "running"
+        return claimed
+
+    async def finish(self, action_id: int, outcome: str) -> None:
+        self.store.schedule[action_id].outcome = outcome
+
+    async def postpone(self, action_id: int, due_at: datetime) -> None:
+        action = self.store.schedule[action_id]
+        action.done_at, action.due_at, action.outcome = None, due_at, ""
+
+    async def pending(
+        self,
+        *,
+        ticket_id: int | None = None,
+        person_id: int | None = None,
+        kinds: Sequence[ActionKind] | None = None,
+    ) -> list[ScheduledAction]:
+        found = [
+            dataclasses.replace(a)
+            for a in self.store.schedule.values()
+            if a.done_at is None
+            and (ticket_id is None or a.ticket_id == ticket_id)
+            and (person_id is None or a.person_id == person_id)
+            and (kinds is None or a.kind in kinds)
+        ]
+        return sorted(found, key=lambda a: (a.due_at, a.id or 0))
+
+    async def cancel(self, action_ids: Sequence[int], now: datetime, outcome: str) -> None:
+        for action_id in action_ids:
+            action = self.store.schedule[action_id]
+            if action.done_at is None:
+                action.done_at, action.outcome = now, outcome
+
+
 class FakeUnitOfWork:
     """Works on a copy of the store; ``commit()`` puts the copy back."""
 
@@ -347,6 +405,7 @@ class FakeUnitOfWork:
         self.inbound = _Inbound(self.store)
         self.menus = _Menus(self.store)
         self.embeddings = _Embeddings(self.store)
+        self.schedule = _Schedule(self.store)
         return self
 
     async def __aexit__(

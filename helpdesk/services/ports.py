@@ -12,6 +12,7 @@ from helpdesk.domain.knowledge import Entry, EntryStatus
 from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.domain.questions import AskedQuestion
 from helpdesk.domain.routing import ExpertLoad
+from helpdesk.domain.schedule import ActionKind, ScheduledAction
 from helpdesk.domain.tickets import Ticket, TicketStatus
 from helpdesk.i18n.messages import Reply
 
@@ -26,6 +27,7 @@ __all__ = [
     "OutboxItem",
     "PeopleRepository",
     "QuestionRepository",
+    "ScheduleRepository",
     "TicketRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
@@ -88,6 +90,9 @@ class TicketRepository(Protocol):
         limit: int = 50,
     ) -> list[Ticket]: ...
     async def count_by_status(self) -> dict[str, int]: ...
+    async def changed_since(self, at: datetime) -> list[Ticket]:
+        """Tickets created or changed at ``at`` or later."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,34 @@ class EmbeddingCache(Protocol):
     async def put_many(self, model: str, vectors: dict[str, bytes]) -> None: ...
 
 
+class ScheduleRepository(Protocol):
+    """Actions due later (reminders, reassignment, follow-ups, digests), as rows."""
+
+    async def add(self, action: ScheduledAction) -> ScheduledAction: ...
+    async def claim_due(self, now: datetime) -> ScheduledAction | None:
+        """The oldest due action, taken by this transaction and no other: it is marked
+        done at once (compare and set), so a second worker or a restart never runs it
+        again once this transaction commits; if it rolls back, the action is due again."""
+        ...
+
+    async def finish(self, action_id: int, outcome: str) -> None: ...
+    async def postpone(self, action_id: int, due_at: datetime) -> None:
+        """Not done after all: due again at ``due_at`` (a recipient's quiet hours)."""
+        ...
+
+    async def pending(
+        self,
+        *,
+        ticket_id: int | None = None,
+        person_id: int | None = None,
+        kinds: Sequence[ActionKind] | None = None,
+    ) -> list[ScheduledAction]:
+        """Not done yet, soonest first."""
+        ...
+
+    async def cancel(self, action_ids: Sequence[int], now: datetime, outcome: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: rolls back unless ``commit()`` was called."""
 
@@ -162,6 +195,7 @@ class UnitOfWork(Protocol):
     inbound: InboundLog
     menus: MenuRepository
     embeddings: EmbeddingCache
+    schedule: ScheduleRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -13,7 +13,8 @@ from helpdesk.domain.knowledge import Entry, EntryStatus
 from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.domain.questions import Action, AskedQuestion, Candidate, Feedback
 from helpdesk.domain.routing import ExpertLoad
-from helpdesk.domain.tickets import Ticket, TicketEvent, TicketEventKind, TicketStatus
+from helpdesk.domain.schedule import ActionKind, ScheduledAction
+from helpdesk.domain.tickets import FollowUp, Ticket, TicketEvent, TicketEventKind, TicketStatus
 from helpdesk.i18n.messages import Reply
 from helpdesk.services.ports import OutboxItem, Upserted
 from helpdesk.storage.tables import (
@@ -27,6 +28,7 @@ from helpdesk.storage.tables import (
     OutboxRow,
     PersonRow,
     QuestionRow,
+    ScheduledActionRow,
     TicketEventRow,
     TicketRow,
 )
@@ -40,6 +42,7 @@ __all__ = [
     "SqlOutbox",
     "SqlPeople",
     "SqlQuestions",
+    "SqlSchedule",
     "SqlTickets",
 ]
 
@@ -453,6 +456,10 @@ class SqlTickets(_Repository):
         )
         return dict(rows.all())
 
+    async def changed_since(self, at: datetime) -> list[Ticket]:
+        query = select(TicketRow).where(TicketRow.updated_at >= at).order_by(TicketRow.id)
+        return await self._tickets(list(await self.session.scalars(query)))
+
     async def _tickets(self, rows: Sequence[TicketRow]) -> list[Ticket]:
         if not rows:
             return []
@@ -486,6 +493,9 @@ class SqlTickets(_Repository):
                 answered_by=row.answered_by,
                 answered_at=row.answered_at,
                 rating=Feedback(row.rating) if row.rating else None,
+                score=row.score,
+                comment=row.comment,
+                follow_up=FollowUp(row.follow_up) if row.follow_up else None,
                 created_at=row.created_at,
                 events=events[row.id],
             )
@@ -505,6 +515,9 @@ class SqlTickets(_Repository):
         row.answered_by = ticket.answered_by
         row.answered_at = ticket.answered_at
         row.rating = ticket.rating.value if ticket.rating else None
+        row.score = ticket.score
+        row.comment = ticket.comment
+        row.follow_up = ticket.follow_up.value if ticket.follow_up else None
         row.created_at = ticket.created_at
         row.updated_at = ticket.events[-1].at if ticket.events else ticket.created_at
 
@@ -666,3 +679,110 @@ def _as_utc(value: Any) -> datetime:
         value = datetime.fromisoformat(value)
     assert isinstance(value, datetime)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# -- scheduled actions --------------------------------------------------------------------
+
+_CLAIMED = "running"
+_CLAIM_CANDIDATES = 5
+
+
+class SqlSchedule(_Repository):
+    async def add(self, action: ScheduledAction) -> ScheduledAction:
+        row = ScheduledActionRow(
+            kind=action.kind.value,
+            due_at=action.due_at,
+            person_id=action.person_id,
+            ticket_id=action.ticket_id,
+            created_at=action.created_at or action.due_at,
+            done_at=action.done_at,
+            outcome=action.outcome,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        action.id = row.id
+        return action
+
+    async def claim_due(self, now: datetime) -> ScheduledAction | None:
+        # SKIP LOCKED (PostgreSQL) lets several workers take different rows without waiting
+        # for each other; SQLite ignores it and serialises writers instead. Either way the
+        # UPDATE below is what makes the claim exclusive.
+        query = (
+            select(ScheduledActionRow)
+            .where(ScheduledActionRow.done_at.is_(None), ScheduledActionRow.due_at <= now)
+            .order_by(ScheduledActionRow.due_at, ScheduledActionRow.id)
+            .limit(_CLAIM_CANDIDATES)
+            .with_for_update(skip_locked=True)
+        )
+        for row in list(await self.session.scalars(query)):
+            claimed = await self.session.execute(
+                update(ScheduledActionRow)
+                .where(ScheduledActionRow.id == row.id, ScheduledActionRow.done_at.is_(None))
+                .values(done_at=now, outcome=_CLAIMED)
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(claimed, "rowcount", 0) == 1:
+                return self._action(row, done_at=None)
+            # Another worker was faster with this one: try the next.
+        return None
+
+    async def finish(self, action_id: int, outcome: str) -> None:
+        await self.session.execute(
+            update(ScheduledActionRow)
+            .where(ScheduledActionRow.id == action_id)
+            .values(outcome=outcome)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def postpone(self, action_id: int, due_at: datetime) -> None:
+        await self.session.execute(
+            update(ScheduledActionRow)
+            .where(ScheduledActionRow.id == action_id)
+            .values(done_at=None, due_at=due_at, outcome="")
+            .execution_options(synchronize_session=False)
+        )
+
+    async def pending(
+        self,
+        *,
+        ticket_id: int | None = None,
+        person_id: int | None = None,
+        kinds: Sequence[ActionKind] | None = None,
+    ) -> list[ScheduledAction]:
+        query = (
+            select(ScheduledActionRow)
+            .where(ScheduledActionRow.done_at.is_(None))
+            .order_by(ScheduledActionRow.due_at, ScheduledActionRow.id)
+        )
+        if ticket_id is not None:
+            query = query.where(ScheduledActionRow.ticket_id == ticket_id)
+        if person_id is not None:
+            query = query.where(ScheduledActionRow.person_id == person_id)
+        if kinds is not None:
+            query = query.where(ScheduledActionRow.kind.in_([k.value for k in kinds]))
+        return [self._action(row) for row in await self.session.scalars(query)]
+
+    async def cancel(self, action_ids: Sequence[int], now: datetime, outcome: str) -> None:
+        if not action_ids:
+            return
+        await self.session.execute(
+            update(ScheduledActionRow)
+            .where(ScheduledActionRow.id.in_(list(action_ids)))
+            .where(ScheduledActionRow.done_at.is_(None))
+            .values(done_at=now, outcome=outcome)
+            .execution_options(synchronize_session=False)
+        )
+
+    @staticmethod
+    def _action(row: ScheduledActionRow, **overrides: Any) -> ScheduledAction:
+        action = ScheduledAction(
+            id=row.id,
+            kind=ActionKind(row.kind),
+            due_at=row.due_at,
+            person_id=row.person_id,
+            ticket_id=row.ticket_id,
+            created_at=row.created_at,
+            done_at=row.done_at,
+            outcome=row.outcome,
+        )
+        return dataclasses.replace(action, **overrides) if overrides else action

@@ -181,6 +181,9 @@ class TicketRow(Base):
     answered_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     answered_at: Mapped[datetime | None]
     rating: Mapped[str | None] = mapped_column(String(20))
+    score: Mapped[int | None]
+    comment: Mapped[str | None] = mapped_column(Text)
+    follow_up: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -217,6 +220,22 @@ class OutboxRow(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None]
+
+
+class ScheduledActionRow(Base):
+    __tablename__ = "scheduled_actions"
+    __table_args__ = (Index("ix_scheduled_actions_due", "done_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime]
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(Text, default="")
 
 
 class InboundRow(Base):

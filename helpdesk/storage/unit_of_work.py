@@ -14,6 +14,7 @@ from helpdesk.services.ports import (
     Outbox,
     PeopleRepository,
     QuestionRepository,
+    ScheduleRepository,
     TicketRepository,
 )
 from helpdesk.storage.repositories import (
@@ -25,6 +26,7 @@ from helpdesk.storage.repositories import (
     SqlOutbox,
     SqlPeople,
     SqlQuestions,
+    SqlSchedule,
     SqlTickets,
 )
 
@@ -41,6 +43,7 @@ class SqlUnitOfWork:
     inbound: InboundLog
     menus: MenuRepository
     embeddings: EmbeddingCache
+    schedule: ScheduleRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -56,6 +59,7 @@ class SqlUnitOfWork:
         self.inbound = SqlInbound(self.session)
         self.menus = SqlMenus(self.session)
         self.embeddings = SqlEmbeddings(self.session)
+        self.schedule = SqlSchedule(self.session)
         return self
 
     async def __aexit__(
