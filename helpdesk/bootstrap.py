@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from helpdesk.domain.knowledge import Entry
+from helpdesk.domain.schedule import QuietHours, Timings
 from helpdesk.i18n import Translator
 from helpdesk.knowledge_files import read_knowledge
 from helpdesk.matching import Matcher, MatchPolicy
@@ -87,6 +88,16 @@ class App:
         await self.database.close()
 
 
+def timings_from(settings: Settings) -> Timings:
+    return Timings(
+        remind_after=settings.expert_reminder_after,
+        reassign_after=settings.reassign_after,
+        follow_up_after=settings.followup_after,
+        digest_every=settings.digest_every,
+        quiet_hours=QuietHours.parse(settings.quiet_hours),
+    )
+
+
 async def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> App:
     """Connect, bring the schema up to date, and wire the services."""
     database = Database.connect(settings.database_url)
@@ -103,6 +114,7 @@ async def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> App:
         knowledge,
         clock,
         InputLimits(max_length=settings.max_message_length),
+        timings_from(settings),
     )
     return App(settings, database, knowledge, helpdesk, Translator(), clock)
 

@@ -12,6 +12,7 @@ from helpdesk.matching.fuzzy import FuzzyMatcher
 from helpdesk.services.conversation import Helpdesk, Inbound
 from helpdesk.services.delivery import deliver_pending
 from helpdesk.services.knowledge import KnowledgeIndex, import_entries
+from helpdesk.services.lifecycle import run_due
 from helpdesk.services.ports import Clock, UnitOfWorkFactory
 
 ENTRIES = (
@@ -147,6 +148,13 @@ class Chat:
                 undecryptable=undecryptable,
             )
         )
+        await deliver_pending(self.uow, {"test": self.transport}, self.clock)
+        return self.transport.sent[before:]
+
+    async def tick(self) -> list[Delivered]:
+        """One round of the scheduler at the clock's time; what it delivered to anyone."""
+        before = len(self.transport.sent)
+        await run_due(self.uow, self.clock, self.helpdesk.timings)
         await deliver_pending(self.uow, {"test": self.transport}, self.clock)
         return self.transport.sent[before:]
 

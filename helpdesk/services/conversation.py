@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from helpdesk.domain.languages import normalize_language_code
 from helpdesk.domain.people import ChatIdentity, Role
 from helpdesk.domain.questions import Feedback
+from helpdesk.domain.schedule import Timings
+from helpdesk.domain.tickets import FollowUp
 from helpdesk.i18n import Msg, Reply
 from helpdesk.services.asking import (
     ask_expert,
@@ -24,10 +26,14 @@ from helpdesk.services.registration import choose_language, help_for, register
 from helpdesk.services.tickets import (
     answer_ticket,
     cancel_ticket,
+    come_back,
     decline_ticket,
+    follow_up_ticket,
     list_tickets,
     parse_ticket_number,
     rate_ticket,
+    score_ticket,
+    set_away,
 )
 from helpdesk.services.turn import Turn
 
@@ -68,11 +74,13 @@ class Helpdesk:
         knowledge: KnowledgeIndex,
         clock: Clock,
         limits: InputLimits | None = None,
+        timings: Timings | None = None,
     ) -> None:
         self.uow = uow
         self.knowledge = knowledge
         self.clock = clock
         self.limits = limits or InputLimits()
+        self.timings = timings or Timings()
         self._commands: dict[str, tuple[frozenset[Role] | None, _Handler]] = {
             "help": (None, self._help),
             "ask": (None, self._ask),
@@ -86,6 +94,9 @@ class Helpdesk:
             "feedback": (None, self._feedback),
             "escalate": (None, self._escalate),
             "rate": (None, self._rate),
+            "followup": (None, self._follow_up),
+            "away": (frozenset({Role.EXPERT, Role.STAFF}), self._away),
+            "back": (frozenset({Role.EXPERT, Role.STAFF}), self._back),
         }
 
     async def handle(self, message: Inbound) -> bool:
@@ -117,7 +128,7 @@ class Helpdesk:
             app_language = (
                 normalize_language_code(message.language_code) if message.language_code else None
             )
-            turn = Turn(uow, now, identity, person, app_language)
+            turn = Turn(uow, now, identity, person, app_language, self.timings)
             await self._dispatch(turn, message)
             await uow.commit()
         return True
@@ -282,13 +293,37 @@ class Helpdesk:
         await escalate_question(turn, self.knowledge, int(command.args))
 
     async def _rate(self, turn: Turn, command: Command, message: Inbound) -> None:
-        parts = command.split(2)
+        """``/rate N helpful|not_helpful`` (the buttons under an answer) or
+        ``/rate N 1-5 [comment]``."""
+        parts = command.split(3)
         number = parse_ticket_number(parts[0]) if parts else None
+        if number is not None and len(parts) >= 2 and parts[1] in ("1", "2", "3", "4", "5"):
+            comment = parts[2] if len(parts) == 3 else None
+            await score_ticket(turn, number, int(parts[1]), comment)
+            return
         rating = _feedback_value(parts[1]) if len(parts) == 2 else None
         if number is None or rating is None:
-            await turn.reply(Reply.say(Msg.CHOICE_EXPIRED))
+            await turn.reply(Reply.say(Msg.RATE_USAGE))
             return
         await rate_ticket(turn, number, rating)
+
+    async def _follow_up(self, turn: Turn, command: Command, message: Inbound) -> None:
+        parts = command.split(2)
+        number = parse_ticket_number(parts[0]) if parts else None
+        try:
+            outcome = FollowUp(parts[1].lower()) if len(parts) == 2 else None
+        except ValueError:
+            outcome = None
+        if number is None or outcome is None:
+            await turn.reply(Reply.say(Msg.FOLLOWUP_USAGE))
+            return
+        await follow_up_ticket(turn, number, outcome)
+
+    async def _away(self, turn: Turn, command: Command, message: Inbound) -> None:
+        await set_away(turn, command.args)
+
+    async def _back(self, turn: Turn, command: Command, message: Inbound) -> None:
+        await come_back(turn)
 
 
 async def _on_ticket(

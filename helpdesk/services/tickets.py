@@ -1,25 +1,38 @@
 """Tickets: opening one, routing it to an expert, relaying the answer, and the commands on them."""
 
 import logging
+from datetime import UTC, date, datetime, time, timedelta
 
 from helpdesk.domain.errors import DomainError
 from helpdesk.domain.people import Person
 from helpdesk.domain.questions import AskedQuestion, Feedback
 from helpdesk.domain.routing import route_ticket
-from helpdesk.domain.tickets import Ticket, TicketStatus
+from helpdesk.domain.schedule import parse_duration, zone
+from helpdesk.domain.tickets import FollowUp, Ticket, TicketStatus
 from helpdesk.i18n import Button, LanguageName, Msg, Param, Quote, Reply, Text
+from helpdesk.services.lifecycle import (
+    ACTION_NAMES,
+    after_answer,
+    after_assignment,
+    cancel_pending,
+    local_time,
+)
 from helpdesk.services.turn import Turn
 
 __all__ = [
     "answer_ticket",
     "can_view",
     "cancel_ticket",
+    "come_back",
     "decline_ticket",
+    "follow_up_ticket",
     "list_tickets",
     "open_ticket",
     "parse_ticket_number",
     "rate_ticket",
     "route",
+    "score_ticket",
+    "set_away",
 ]
 
 log = logging.getLogger(__name__)
@@ -84,31 +97,38 @@ async def open_ticket(
     return ticket
 
 
-async def route(turn: Turn, ticket: Ticket) -> Person | None:
-    """Give a waiting ticket to the best expert and tell them; tell staff if nobody can take it."""
+async def route(turn: Turn, ticket: Ticket, why: str = "") -> Person | None:
+    """Give a ticket to the best expert and tell them; tell staff if nobody can take it.
+
+    A ticket still assigned (its expert did not answer in time) goes to someone else:
+    never back to its current expert, nor to one who declined it or timed out on it."""
     official = await turn.uow.people.get(ticket.official_id)
     assert official is not None and official.id is not None
+    current = {ticket.assignee_id} if ticket.assignee_id is not None else set()
     decision = route_ticket(
         official=official,
         language=ticket.language,
         topics=ticket.topics,
         experts=await turn.uow.people.expert_loads(),
         now=turn.now,
-        exclude=ticket.experts_tried | {official.id},
+        exclude=ticket.experts_tried | {official.id} | current,
     )
     expert = decision.expert
+    reason = f"{why}; {decision.reason}" if why else decision.reason
     if expert is None:
         if ticket.status is not TicketStatus.OPEN:
-            ticket.release(turn.now, reason=decision.reason)
+            ticket.release(turn.now, reason=reason)
         await turn.uow.tickets.save(ticket)
+        await cancel_pending(turn, ticket, "nobody available")
         log.info("ticket %s: no expert available (%s)", ticket.id, decision.reason)
         await turn.notify_staff(
             Reply.say(Msg.STAFF_NO_EXPERT, ticket=_id(ticket), reason=decision.reason)
         )
         return None
     assert expert.id is not None
-    ticket.assign(expert.id, turn.now, reason=decision.reason)
+    ticket.assign(expert.id, turn.now, reason=reason)
     await turn.uow.tickets.save(ticket)
+    await after_assignment(turn, ticket, expert.id)
     log.info("ticket %s routed to expert %s", ticket.id, expert.id)
     await turn.notify(expert, _for_expert(ticket, official))
     return expert
@@ -167,6 +187,7 @@ async def answer_ticket(turn: Turn, number: int, text: str) -> None:
         return
     ticket.answer_with(turn.sender_id, text, turn.now)
     await turn.uow.tickets.save(ticket)
+    await after_answer(turn, ticket)
     official = await turn.uow.people.get(ticket.official_id)
     assert official is not None
     await turn.notify(
@@ -233,11 +254,109 @@ async def cancel_ticket(turn: Turn, number: int) -> None:
     assignee = ticket.assignee_id
     ticket.cancel(turn.now, actor_id=turn.sender_id)
     await turn.uow.tickets.save(ticket)
+    await cancel_pending(turn, ticket, "cancelled")
     if assignee is not None:
         expert = await turn.uow.people.get(assignee)
         if expert is not None:
             await turn.notify(expert, Reply.say(Msg.EXPERT_TICKET_WITHDRAWN, ticket=number))
     await turn.reply(Reply.say(Msg.CANCEL_DONE, ticket=number))
+
+
+async def score_ticket(turn: Turn, number: int, score: int, comment: str | None) -> None:
+    """A 1-5 rating, with an optional comment, by the ticket's official."""
+    ticket = await _ticket_for(turn, number)
+    if ticket is None:
+        return
+    if ticket.official_id != turn.sender_id:
+        await turn.reply(Reply.say(Msg.TICKET_NOT_YOURS, ticket=number))
+        return
+    try:
+        ticket.score_with(score, turn.now, comment)
+    except DomainError:
+        await _wrong_state(turn, ticket)
+        return
+    await turn.uow.tickets.save(ticket)
+    await turn.reply(Reply.say(Msg.RATE_SCORE_THANKS, ticket=number, score=score))
+
+
+async def follow_up_ticket(turn: Turn, number: int, outcome: FollowUp) -> None:
+    """The official's answer to the follow-up: thanks and a 1-5 rating, or, when they need
+    more help, the ticket goes back to the expert who answered it."""
+    ticket = await _ticket_for(turn, number)
+    if ticket is None:
+        return
+    if ticket.official_id != turn.sender_id:
+        await turn.reply(Reply.say(Msg.TICKET_NOT_YOURS, ticket=number))
+        return
+    try:
+        ticket.record_follow_up(outcome, turn.now)
+    except DomainError:
+        await _wrong_state(turn, ticket)
+        return
+    if outcome is not FollowUp.MORE_HELP:
+        await turn.uow.tickets.save(ticket)
+        await turn.reply(
+            Reply(
+                parts=(Text(Msg.FOLLOWUP_THANKS, {"ticket": number}),),
+                buttons=tuple(Button(Quote(str(n)), f"/rate {number} {n}") for n in range(1, 6)),
+                ref=f"ticket:{number}",
+            )
+        )
+        return
+    ticket.reopen(turn.now, actor_id=turn.sender_id, reason="the official needs more help")
+    expert = await turn.uow.people.get(ticket.answered_by) if ticket.answered_by else None
+    if expert is not None and expert.id is not None and expert.is_available(turn.now):
+        ticket.assign(expert.id, turn.now, reason="reopened: back to the expert who answered")
+        await turn.uow.tickets.save(ticket)
+        await after_assignment(turn, ticket, expert.id)
+        official = turn.sender
+        await turn.notify(
+            expert,
+            Reply(
+                parts=(
+                    Text(Msg.EXPERT_TICKET_REOPENED, {"ticket": number}),
+                    Quote(ticket.text),
+                    Text(Msg.EXPERT_HOW_TO_ANSWER, {"ticket": number}),
+                ),
+                buttons=(Button(Text(Msg.BUTTON_DECLINE), f"/decline {number}"),),
+                ref=f"ticket:{number}",
+            ),
+        )
+        log.info("ticket %s reopened for expert %s (official %s)", number, expert.id, official.id)
+    else:
+        await turn.uow.tickets.save(ticket)
+        await route(turn, ticket, why="reopened; the expert who answered is away")
+    await turn.reply(Reply.say(Msg.FOLLOWUP_REOPENED, ticket=number))
+
+
+async def set_away(turn: Turn, until: str) -> None:
+    """``/away 2026-12-01`` (back that morning, their time) or ``/away 10d``."""
+    person = turn.sender
+    text = until.strip()
+    back: datetime | None = None
+    try:
+        day = date.fromisoformat(text)
+        back = datetime.combine(day, time(8, 0), tzinfo=zone(person.timezone)).astimezone(UTC)
+    except ValueError:
+        try:
+            span = parse_duration(text)
+        except ValueError:
+            span = timedelta()
+        if span > timedelta():
+            back = turn.now + span
+    if back is None or back <= turn.now:
+        await turn.reply(Reply.say(Msg.AWAY_USAGE))
+        return
+    person.away_until = back
+    await turn.uow.people.save(person)
+    await turn.reply(Reply.say(Msg.AWAY_SET, until=local_time(back, person)))
+
+
+async def come_back(turn: Turn) -> None:
+    person = turn.sender
+    person.away_until = None
+    await turn.uow.people.save(person)
+    await turn.reply(Reply.say(Msg.BACK_DONE))
 
 
 async def list_tickets(turn: Turn) -> None:
@@ -258,18 +377,27 @@ async def list_tickets(turn: Turn) -> None:
     if not found:
         await turn.reply(Reply.say(Msg.TICKETS_NONE))
         return
-    lines = tuple(
-        Text(
-            Msg.TICKETS_LINE,
-            {
-                "ticket": _id(t),
-                "status": status_text(t),
-                "text": Quote(_preview(t.text)),
-            },
+    lines: list[Text] = []
+    for t in found:
+        lines.append(
+            Text(
+                Msg.TICKETS_LINE,
+                {"ticket": _id(t), "status": status_text(t), "text": Quote(_preview(t.text))},
+            )
         )
-        for t in found
-    )
-    await turn.reply(Reply.say(header, count=len(found), lines=lines))
+        upcoming = await turn.uow.schedule.pending(ticket_id=_id(t))
+        if upcoming and t.status is not TicketStatus.CANCELLED:
+            soonest = upcoming[0]
+            lines.append(
+                Text(
+                    Msg.TICKETS_NEXT,
+                    {
+                        "action": Text(ACTION_NAMES[soonest.kind]),
+                        "when": local_time(soonest.due_at, sender),
+                    },
+                )
+            )
+    await turn.reply(Reply.say(header, count=len(found), lines=tuple(lines)))
 
 
 def _preview(text: str) -> str:

@@ -5,10 +5,11 @@ message changed, so they are delivered even if the process dies right after.
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from helpdesk.domain.people import ChatIdentity, Person, Role
+from helpdesk.domain.schedule import Timings
 from helpdesk.i18n import Reply
 from helpdesk.services.ports import UnitOfWork
 
@@ -49,6 +50,7 @@ class Turn:
     identity: ChatIdentity
     person: Person | None
     app_language: str | None = None
+    timings: Timings = field(default_factory=Timings)  # what ticket changes schedule
 
     @property
     def sender(self) -> Person:
