@@ -27,6 +27,7 @@ from helpdesk.knowledge_files import KnowledgeFiles, read_knowledge, write_entri
 from helpdesk.matching.language import guess_language
 from helpdesk.services.evaluation import EvaluationReport, evaluate, read_labelled
 from helpdesk.services.knowledge import import_entries
+from helpdesk.services.lifecycle import overdue as overdue_tickets
 from helpdesk.settings import Settings, load_settings, parse_duration
 from helpdesk.storage.database import Database, DatabaseError
 
@@ -469,16 +470,29 @@ def ticket() -> None:
 @ticket.command("list")
 @click.option("--status", type=click.Choice([s.value for s in TicketStatus]))
 @click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True)
+@click.option(
+    "--overdue",
+    is_flag=True,
+    help="Only active tickets unanswered for longer than HELPDESK_EXPERT_REMINDER_AFTER.",
+)
 @click.option("--json", "as_json", is_flag=True)
-def ticket_list(status: str | None, limit: int, as_json: bool) -> None:
+def ticket_list(status: str | None, limit: int, overdue: bool, as_json: bool) -> None:
     """The newest tickets first."""
 
     @with_app
     async def run(app: App) -> None:
         async with app.uow() as uow:
-            tickets = await uow.tickets.find(
-                statuses=[TicketStatus(status)] if status else None, limit=limit
-            )
+            if overdue:
+                active = [s for s in TicketStatus if s.is_active]
+                tickets = overdue_tickets(
+                    await uow.tickets.find(statuses=active, limit=100_000),
+                    app.clock(),
+                    app.helpdesk.timings,
+                )[:limit]
+            else:
+                tickets = await uow.tickets.find(
+                    statuses=[TicketStatus(status)] if status else None, limit=limit
+                )
         for t in tickets:
             if as_json:
                 click.echo(
@@ -520,6 +534,7 @@ def ticket_show(number: int) -> None:
             if t is None:
                 raise Failure(f"no ticket #{number}")
             people = {p.id: p for p in await uow.people.all()}
+            upcoming = await uow.schedule.pending(ticket_id=number)
 
         def who(person_id: int | None) -> str:
             person = people.get(person_id) if person_id is not None else None
@@ -533,6 +548,14 @@ def ticket_show(number: int) -> None:
             click.echo(f"Answer by {who(t.answered_by)}:\n  {t.answer}")
         if t.rating:
             click.echo(f"Rating: {t.rating.value}")
+        if t.score:
+            click.echo(f"Score: {t.score}/5" + (f" – {t.comment}" if t.comment else ""))
+        if t.follow_up:
+            click.echo(f"Follow-up: {t.follow_up.value}")
+        click.echo("Scheduled:" if upcoming else "Scheduled: nothing")
+        for action in upcoming:
+            when = f"{action.due_at:%Y-%m-%d %H:%M:%S} UTC"
+            click.echo(f"  {when} {action.kind.value} for {who(action.person_id)}")
         click.echo("History:")
         for event in t.events:
             subject = f" expert={who(event.expert_id)}" if event.expert_id else ""

@@ -15,6 +15,7 @@ from helpdesk.adapters.console import ConsoleChat, ensure_local_people
 from helpdesk.adapters.matrix import MatrixAdapter, MatrixSettings
 from helpdesk.adapters.telegram import TelegramAdapter, TelegramSettings
 from helpdesk.bootstrap import App, bootstrap, import_knowledge_if_empty
+from helpdesk.scheduling import DueActionScheduler
 from helpdesk.services.delivery import OutboxRelay, Transport
 from helpdesk.settings import Settings, load_settings
 from helpdesk.storage.database import DatabaseError
@@ -78,6 +79,9 @@ async def serve(app: App, settings: Settings) -> int:
     transports: dict[str, Transport] = {}
     relay = OutboxRelay(app.uow, transports, app.clock)
     adapters = _adapters(app, settings, relay.wake)
+    scheduler = DueActionScheduler(
+        app.uow, app.clock, app.helpdesk.timings, settings.scheduler_interval, relay.wake
+    )
     transports.update({a.platform: a for a in adapters})
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -85,6 +89,7 @@ async def serve(app: App, settings: Settings) -> int:
         loop.add_signal_handler(signum, stop.set)
     tasks = [asyncio.create_task(a.run(stop), name=f"adapter-{a.platform}") for a in adapters]
     tasks.append(asyncio.create_task(relay.run(stop), name="outbox-relay"))
+    scheduler.start()
     log.info("running: %s", ", ".join(a.platform for a in adapters))
     try:
         done, _ = await asyncio.wait(
@@ -97,6 +102,7 @@ async def serve(app: App, settings: Settings) -> int:
         return 0
     finally:
         stop.set()
+        await scheduler.shutdown()
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -124,7 +130,17 @@ async def run(settings: Settings) -> int:
         if settings.matrix_configured or settings.telegram_configured:
             return await serve(app, settings)
         people = await ensure_local_people(app)
-        await ConsoleChat(app, people).run()
+        chat = ConsoleChat(app, people)
+        # Reminders and follow-ups in the console too: set the durations to seconds to
+        # watch a ticket's life on one screen.
+        scheduler = DueActionScheduler(
+            app.uow, app.clock, app.helpdesk.timings, settings.scheduler_interval, chat.wake
+        )
+        scheduler.start()
+        try:
+            await chat.run()
+        finally:
+            await scheduler.shutdown()
     finally:
         await app.close()
     return 0
@@ -147,7 +163,7 @@ def main() -> int:
         stream=sys.stderr,
     )
     # Third-party libraries log request URLs (with tokens in them) at INFO: keep them quiet.
-    for noisy in ("nio", "aiohttp", "httpx", "httpcore", "telegram", "peewee"):
+    for noisy in ("nio", "aiohttp", "httpx", "httpcore", "telegram", "apscheduler", "peewee"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     try:
         return asyncio.run(run(settings))

@@ -76,6 +76,7 @@ class ConsoleChat:
         self._out = out or sys.stdout
         self._waiting: dict[str, list[str]] = defaultdict(list)
         self._sent = 0
+        self._delivery: asyncio.Future[int] | None = None
 
     # -- the transport side: the outbox delivers here ------------------------------------
 
@@ -90,6 +91,12 @@ class ConsoleChat:
             name = person.name if person else address
             self._print(self._t(Msg.CONSOLE_MESSAGE_FOR, name=name, role=address))
         return f"console-{self._sent}"
+
+    def wake(self) -> None:
+        """Something was queued outside a message (a reminder): show it now."""
+        self._delivery = asyncio.ensure_future(
+            deliver_pending(self.app.uow, {PLATFORM: self}, self.app.clock)
+        )
 
     # -- the user side -------------------------------------------------------------------
 

@@ -72,3 +72,34 @@ def test_a_bad_database_url_is_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.strip().startswith("database:")
     assert "Traceback" not in done.stderr
+
+
+def test_what_is_scheduled_for_a_ticket_is_shown_and_overdue_tickets_listed(
+    tmp_path: Path,
+) -> None:
+    done = run_bot(tmp_path, "/ask Who pays for the new street lights in the villages?\n/tickets\n")
+    assert done.returncode == 0, done.stderr
+    assert "next: reminder to the expert" in done.stdout
+
+    def cli(*args: str, **env: str) -> str:
+        shown = subprocess.run(
+            [sys.executable, "-m", "helpdesk", *args],
+            cwd=tmp_path,
+            env={
+                **os.environ,
+                "HELPDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}",
+                "HELPDESK_SEMANTIC_MATCHING": "false",
+                **env,
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return shown.stdout
+
+    shown = cli("ticket", "show", "1")
+    assert "Scheduled:" in shown and "remind_expert for" in shown and "reassign for" in shown
+    assert cli("ticket", "list", "--overdue").strip() == ""
+    late = cli("ticket", "list", "--overdue", HELPDESK_EXPERT_REMINDER_AFTER="0s")
+    assert late.startswith("#1 ")
