@@ -10,6 +10,7 @@ from typing import Self
 
 import numpy as np
 
+from helpdesk.domain.curation import EntryVersion, Proposal, ProposalStatus, describe_change
 from helpdesk.domain.invites import Invite
 from helpdesk.domain.knowledge import Entry, EntryStatus
 from helpdesk.domain.people import ChatIdentity, Person, Role
@@ -49,6 +50,8 @@ class FakeStore:
         self.menus: dict[int, tuple[str, ...]] = {}
         self.embeddings: dict[tuple[str, str], bytes] = {}
         self.schedule: dict[int, ScheduledAction] = {}
+        self.versions: dict[str, list[EntryVersion]] = {}
+        self.proposals: dict[int, Proposal] = {}
         self.ids = itertools.count(1)
         self.commits = 0
 
@@ -142,24 +145,32 @@ class _Entries:
             key=lambda e: e.id,
         )
 
-    async def upsert(self, entry: Entry, at: datetime) -> Upserted:
+    async def upsert(self, entry: Entry, at: datetime, author: str = "import") -> Upserted:
         old = self.store.entries.get(entry.id)
         if old == entry:
             return "unchanged"
+        versions = self.store.versions.setdefault(entry.id, [])
+        versions.append(
+            EntryVersion(
+                entry.id, len(versions) + 1, at, author, describe_change(old, entry), entry
+            )
+        )
         self.store.entries[entry.id] = entry
         self.store.entry_changes += 1
         return "created" if old is None else "updated"
 
-    async def retire_all_except(self, keep: set[str], at: datetime) -> int:
+    async def retire_all_except(self, keep: set[str], at: datetime, author: str = "import") -> int:
         retired = 0
         for entry_id, entry in list(self.store.entries.items()):
             if entry_id not in keep and entry.status is not EntryStatus.RETIRED:
-                self.store.entries[entry_id] = dataclasses.replace(
-                    entry, status=EntryStatus.RETIRED
+                await self.upsert(
+                    dataclasses.replace(entry, status=EntryStatus.RETIRED), at, author
                 )
                 retired += 1
-        self.store.entry_changes += retired
         return retired
+
+    async def history(self, entry_id: str) -> list[EntryVersion]:
+        return list(self.store.versions.get(entry_id, []))
 
     async def revision(self) -> str:
         return str(self.store.entry_changes)
@@ -186,6 +197,13 @@ class _Questions:
         for q in self.store.questions.values():
             counts[q.action.value] = counts.get(q.action.value, 0) + 1
         return counts
+
+    async def since(self, at: datetime) -> list[AskedQuestion]:
+        return [
+            copy.deepcopy(q)
+            for _, q in sorted(self.store.questions.items())
+            if q.created_at is not None and q.created_at >= at
+        ]
 
 
 class _Tickets:
@@ -388,6 +406,33 @@ class _Schedule:
                 action.done_at, action.outcome = now, outcome
 
 
+class _Proposals:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def add(self, proposal: Proposal) -> Proposal:
+        proposal.id = next(self.store.ids)
+        self.store.proposals[proposal.id] = copy.deepcopy(proposal)
+        return proposal
+
+    async def get(self, proposal_id: int) -> Proposal | None:
+        return copy.deepcopy(self.store.proposals.get(proposal_id))
+
+    async def find(
+        self, *, status: ProposalStatus | None = None, entry_id: str | None = None
+    ) -> list[Proposal]:
+        return [
+            copy.deepcopy(p)
+            for _, p in sorted(self.store.proposals.items())
+            if (status is None or p.status is status)
+            and (entry_id is None or p.entry_id == entry_id)
+        ]
+
+    async def save(self, proposal: Proposal) -> None:
+        assert proposal.id is not None
+        self.store.proposals[proposal.id] = copy.deepcopy(proposal)
+
+
 class FakeUnitOfWork:
     """Works on a copy of the store; ``commit()`` puts the copy back."""
 
@@ -406,6 +451,7 @@ class FakeUnitOfWork:
         self.menus = _Menus(self.store)
         self.embeddings = _Embeddings(self.store)
         self.schedule = _Schedule(self.store)
+        self.proposals = _Proposals(self.store)
         return self
 
     async def __aexit__(

@@ -3,10 +3,11 @@
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from helpdesk.domain.errors import InvalidEntry
 
-__all__ = ["ENTRY_ID_PATTERN", "Entry", "EntryStatus"]
+__all__ = ["ENTRY_ID_PATTERN", "Entry", "EntryStatus", "entry_from_json", "entry_to_json"]
 
 # Slug-like, so that an id is also a safe file name (knowledge/<id>.md): no slash, no space,
 # no leading dot. Case is kept: knowledge bases written elsewhere use "LSC-01" too.
@@ -53,3 +54,34 @@ class Entry:
     def phrasings(self) -> tuple[str, ...]:
         """Everything a question is matched against: the title and every phrasing."""
         return (self.title, *self.questions)
+
+
+def entry_to_json(entry: Entry) -> dict[str, object]:
+    """The entry as plain data (kept with each version of it)."""
+    return {
+        "id": entry.id,
+        "title": entry.title,
+        "questions": list(entry.questions),
+        "body": entry.body,
+        "topics": list(entry.topics),
+        "lang": entry.lang,
+        "city": entry.city,
+        "country": entry.country,
+        "source": entry.source,
+        "status": entry.status.value,
+    }
+
+
+def entry_from_json(data: dict[str, Any]) -> Entry:
+    return Entry(
+        id=data["id"],
+        title=data["title"],
+        questions=tuple(data["questions"]),
+        body=data["body"],
+        topics=tuple(data.get("topics", ())),
+        lang=data.get("lang", "en"),
+        city=data.get("city"),
+        country=data.get("country"),
+        source=data.get("source"),
+        status=EntryStatus(data.get("status", "published")),
+    )

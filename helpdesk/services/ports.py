@@ -7,6 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Literal, Protocol, Self
 
+from helpdesk.domain.curation import EntryVersion, Proposal, ProposalStatus
 from helpdesk.domain.invites import Invite
 from helpdesk.domain.knowledge import Entry, EntryStatus
 from helpdesk.domain.people import ChatIdentity, Person, Role
@@ -26,6 +27,7 @@ __all__ = [
     "Outbox",
     "OutboxItem",
     "PeopleRepository",
+    "ProposalRepository",
     "QuestionRepository",
     "ScheduleRepository",
     "TicketRepository",
@@ -63,8 +65,14 @@ class InviteRepository(Protocol):
 class EntryRepository(Protocol):
     async def get(self, entry_id: str) -> Entry | None: ...
     async def all(self, status: EntryStatus | None = None) -> list[Entry]: ...
-    async def upsert(self, entry: Entry, at: datetime) -> Upserted: ...
-    async def retire_all_except(self, keep: set[str], at: datetime) -> int: ...
+    async def upsert(self, entry: Entry, at: datetime, author: str = "import") -> Upserted:
+        """Create or change an entry; every change keeps a version (who, when, what)."""
+        ...
+
+    async def retire_all_except(
+        self, keep: set[str], at: datetime, author: str = "import"
+    ) -> int: ...
+    async def history(self, entry_id: str) -> list[EntryVersion]: ...
     async def revision(self) -> str:
         """Changes whenever any entry changes: the matcher is rebuilt when it does."""
         ...
@@ -75,6 +83,9 @@ class QuestionRepository(Protocol):
     async def get(self, question_id: int) -> AskedQuestion | None: ...
     async def save(self, question: AskedQuestion) -> None: ...
     async def count_by_action(self) -> dict[str, int]: ...
+    async def since(self, at: datetime) -> list[AskedQuestion]:
+        """Every question asked at ``at`` or later, oldest first (reports, statistics)."""
+        ...
 
 
 class TicketRepository(Protocol):
@@ -183,6 +194,17 @@ class ScheduleRepository(Protocol):
     async def cancel(self, action_ids: Sequence[int], now: datetime, outcome: str) -> None: ...
 
 
+class ProposalRepository(Protocol):
+    """Real questions proposed as new phrasings of entries, for staff to decide on."""
+
+    async def add(self, proposal: Proposal) -> Proposal: ...
+    async def get(self, proposal_id: int) -> Proposal | None: ...
+    async def find(
+        self, *, status: ProposalStatus | None = None, entry_id: str | None = None
+    ) -> list[Proposal]: ...
+    async def save(self, proposal: Proposal) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: rolls back unless ``commit()`` was called."""
 
@@ -196,6 +218,7 @@ class UnitOfWork(Protocol):
     menus: MenuRepository
     embeddings: EmbeddingCache
     schedule: ScheduleRepository
+    proposals: ProposalRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

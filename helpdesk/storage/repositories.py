@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpdesk.domain.curation import EntryVersion, Proposal, ProposalStatus, describe_change
 from helpdesk.domain.invites import Invite
-from helpdesk.domain.knowledge import Entry, EntryStatus
+from helpdesk.domain.knowledge import Entry, EntryStatus, entry_from_json, entry_to_json
 from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.domain.questions import Action, AskedQuestion, Candidate, Feedback
 from helpdesk.domain.routing import ExpertLoad
@@ -21,12 +22,14 @@ from helpdesk.storage.tables import (
     EmbeddingRow,
     EntryQuestionRow,
     EntryRow,
+    EntryVersionRow,
     IdentityRow,
     InboundRow,
     InviteRow,
     MenuRow,
     OutboxRow,
     PersonRow,
+    ProposalRow,
     QuestionRow,
     ScheduledActionRow,
     TicketEventRow,
@@ -41,6 +44,7 @@ __all__ = [
     "SqlMenus",
     "SqlOutbox",
     "SqlPeople",
+    "SqlProposals",
     "SqlQuestions",
     "SqlSchedule",
     "SqlTickets",
@@ -273,10 +277,12 @@ class SqlEntries(_Repository):
             query = query.where(EntryRow.status == status.value)
         return await self._entries(list(await self.session.scalars(query)))
 
-    async def upsert(self, entry: Entry, at: datetime) -> Upserted:
+    async def upsert(self, entry: Entry, at: datetime, author: str = "import") -> Upserted:
         row = await self.session.get(EntryRow, entry.id)
-        if row is not None and (await self._entries([row]))[0] == entry:
+        before = (await self._entries([row]))[0] if row is not None else None
+        if before == entry:
             return "unchanged"
+        await self._add_version(before, entry, at, author)
         created = row is None
         if row is None:
             row = EntryRow(id=entry.id, created_at=at)
@@ -300,20 +306,58 @@ class SqlEntries(_Repository):
         await self.session.flush()
         return "created" if created else "updated"
 
-    async def retire_all_except(self, keep: set[str], at: datetime) -> int:
-        result = await self.session.execute(
-            update(EntryRow)
-            .where(EntryRow.id.not_in(keep) if keep else EntryRow.id.is_not(None))
-            .where(EntryRow.status != EntryStatus.RETIRED.value)
-            .values(status=EntryStatus.RETIRED.value, updated_at=at)
+    async def retire_all_except(self, keep: set[str], at: datetime, author: str = "import") -> int:
+        query = select(EntryRow).where(EntryRow.status != EntryStatus.RETIRED.value)
+        if keep:
+            query = query.where(EntryRow.id.not_in(keep))
+        going = await self._entries(list(await self.session.scalars(query)))
+        for entry in going:
+            await self.upsert(dataclasses.replace(entry, status=EntryStatus.RETIRED), at, author)
+        return len(going)
+
+    async def history(self, entry_id: str) -> list[EntryVersion]:
+        rows = await self.session.scalars(
+            select(EntryVersionRow)
+            .where(EntryVersionRow.entry_id == entry_id)
+            .order_by(EntryVersionRow.version)
         )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return [
+            EntryVersion(
+                entry_id=row.entry_id,
+                version=row.version,
+                at=row.at,
+                author=row.author,
+                change=row.change,
+                entry=entry_from_json(row.snapshot),
+            )
+            for row in rows
+        ]
+
+    async def _add_version(
+        self, before: Entry | None, after: Entry, at: datetime, author: str
+    ) -> None:
+        latest = await self.session.scalar(
+            select(func.max(EntryVersionRow.version)).where(EntryVersionRow.entry_id == after.id)
+        )
+        self.session.add(
+            EntryVersionRow(
+                entry_id=after.id,
+                version=(latest or 0) + 1,
+                at=at,
+                author=author,
+                change=describe_change(before, after),
+                snapshot=entry_to_json(after),
+            )
+        )
 
     async def revision(self) -> str:
         count, latest = (
             await self.session.execute(select(func.count(), func.max(EntryRow.updated_at)))
         ).one()
-        return f"{count}:{latest}"
+        # Every change adds a version: their number moves even when two changes share a
+        # timestamp (a fast publish after a promote, a test's frozen clock).
+        versions = await self.session.scalar(select(func.count()).select_from(EntryVersionRow))
+        return f"{count}:{latest}:{versions}"
 
     async def _entries(self, rows: Sequence[EntryRow]) -> list[Entry]:
         if not rows:
@@ -364,8 +408,14 @@ class SqlQuestions(_Repository):
 
     async def get(self, question_id: int) -> AskedQuestion | None:
         row = await self.session.get(QuestionRow, question_id)
-        if row is None:
-            return None
+        return self._question(row) if row is not None else None
+
+    async def since(self, at: datetime) -> list[AskedQuestion]:
+        query = select(QuestionRow).where(QuestionRow.created_at >= at).order_by(QuestionRow.id)
+        return [self._question(row) for row in await self.session.scalars(query)]
+
+    @staticmethod
+    def _question(row: QuestionRow) -> AskedQuestion:
         return AskedQuestion(
             id=row.id,
             person_id=row.person_id,
@@ -679,6 +729,61 @@ def _as_utc(value: Any) -> datetime:
         value = datetime.fromisoformat(value)
     assert isinstance(value, datetime)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# -- proposed phrasings -------------------------------------------------------------------
+
+
+class SqlProposals(_Repository):
+    async def add(self, proposal: Proposal) -> Proposal:
+        row = ProposalRow(
+            entry_id=proposal.entry_id,
+            text=proposal.text,
+            language=proposal.language,
+            question_id=proposal.question_id,
+            status=proposal.status.value,
+            created_at=proposal.created_at,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        proposal.id = row.id
+        return proposal
+
+    async def get(self, proposal_id: int) -> Proposal | None:
+        row = await self.session.get(ProposalRow, proposal_id)
+        return self._proposal(row) if row else None
+
+    async def find(
+        self, *, status: ProposalStatus | None = None, entry_id: str | None = None
+    ) -> list[Proposal]:
+        query = select(ProposalRow).order_by(ProposalRow.id)
+        if status is not None:
+            query = query.where(ProposalRow.status == status.value)
+        if entry_id is not None:
+            query = query.where(ProposalRow.entry_id == entry_id)
+        return [self._proposal(row) for row in await self.session.scalars(query)]
+
+    async def save(self, proposal: Proposal) -> None:
+        assert proposal.id is not None
+        row = await self.session.get(ProposalRow, proposal.id)
+        assert row is not None
+        row.status = proposal.status.value
+        row.decided_by = proposal.decided_by
+        row.decided_at = proposal.decided_at
+
+    @staticmethod
+    def _proposal(row: ProposalRow) -> Proposal:
+        return Proposal(
+            id=row.id,
+            entry_id=row.entry_id,
+            text=row.text,
+            language=row.language,
+            question_id=row.question_id,
+            status=ProposalStatus(row.status),
+            created_at=row.created_at,
+            decided_by=row.decided_by,
+            decided_at=row.decided_at,
+        )
 
 
 # -- scheduled actions --------------------------------------------------------------------

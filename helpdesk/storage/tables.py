@@ -222,6 +222,33 @@ class OutboxRow(Base):
     next_attempt_at: Mapped[datetime | None]
 
 
+class EntryVersionRow(Base):
+    __tablename__ = "entry_versions"
+    __table_args__ = (UniqueConstraint("entry_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(120), index=True)
+    version: Mapped[int]
+    at: Mapped[datetime]
+    author: Mapped[str] = mapped_column(String(200))
+    change: Mapped[str] = mapped_column(Text)
+    snapshot: Mapped[dict[str, Any]]
+
+
+class ProposalRow(Base):
+    __tablename__ = "proposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(120), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(20))
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    created_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+
+
 class ScheduledActionRow(Base):
     __tablename__ = "scheduled_actions"
     __table_args__ = (Index("ix_scheduled_actions_due", "done_at", "due_at"),)

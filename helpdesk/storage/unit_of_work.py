@@ -13,6 +13,7 @@ from helpdesk.services.ports import (
     MenuRepository,
     Outbox,
     PeopleRepository,
+    ProposalRepository,
     QuestionRepository,
     ScheduleRepository,
     TicketRepository,
@@ -25,6 +26,7 @@ from helpdesk.storage.repositories import (
     SqlMenus,
     SqlOutbox,
     SqlPeople,
+    SqlProposals,
     SqlQuestions,
     SqlSchedule,
     SqlTickets,
@@ -44,6 +46,7 @@ class SqlUnitOfWork:
     menus: MenuRepository
     embeddings: EmbeddingCache
     schedule: ScheduleRepository
+    proposals: ProposalRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -60,6 +63,7 @@ class SqlUnitOfWork:
         self.menus = SqlMenus(self.session)
         self.embeddings = SqlEmbeddings(self.session)
         self.schedule = SqlSchedule(self.session)
+        self.proposals = SqlProposals(self.session)
         return self
 
     async def __aexit__(

@@ -1,0 +1,97 @@
+"""Curating the knowledge base from use: versions of entries, phrasings proposed from
+real questions, drafts made from expert answers. Nothing changes the base without a
+member of staff."""
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from helpdesk.domain.knowledge import Entry
+
+__all__ = [
+    "EntryVersion",
+    "Proposal",
+    "ProposalStatus",
+    "describe_change",
+    "scrub",
+    "slug",
+    "with_phrasing",
+]
+
+
+@dataclass(frozen=True)
+class EntryVersion:
+    """An entry as it was after one change: who made it, when, and what changed."""
+
+    entry_id: str
+    version: int
+    at: datetime
+    author: str
+    change: str
+    entry: Entry
+
+
+class ProposalStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+@dataclass
+class Proposal:
+    """A real question proposed as a new phrasing of an entry."""
+
+    entry_id: str
+    text: str
+    created_at: datetime
+    language: str | None = None
+    question_id: int | None = None
+    status: ProposalStatus = ProposalStatus.PENDING
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    id: int | None = None
+
+
+_FIELDS = ("title", "body", "topics", "lang", "city", "country", "source")
+
+
+def describe_change(before: Entry | None, after: Entry) -> str:
+    """``created``, or what differs: ``status draft → published; body; questions +1``."""
+    if before is None:
+        return f"created ({after.status})"
+    changes = []
+    if before.status != after.status:
+        changes.append(f"status {before.status} → {after.status}")
+    changes += [f for f in _FIELDS if getattr(before, f) != getattr(after, f)]
+    added = len(set(after.questions) - set(before.questions))
+    removed = len(set(before.questions) - set(after.questions))
+    if added or removed:
+        changes.append(
+            "questions "
+            + " ".join(
+                p for p in (f"+{added}" if added else "", f"-{removed}" if removed else "") if p
+            )
+        )
+    return "; ".join(changes) or "no change"
+
+
+def slug(text: str, length: int = 48) -> str:
+    """An entry id from a title: lower-case letters and digits joined by dashes."""
+    words = re.findall(r"[a-z0-9]+", text.casefold().encode("ascii", "ignore").decode())
+    return "-".join(words)[:length].strip("-") or "entry"
+
+
+def scrub(text: str, *names: str | None) -> str:
+    """``text`` without the given names (a person's name, their city): whole words, any
+    case. What an official wrote should not name them in a shared entry."""
+    for name in names:
+        for part in (name or "").split():
+            if len(part) >= 3:
+                text = re.sub(rf"(?<!\w){re.escape(part)}(?!\w)", "…", text, flags=re.IGNORECASE)
+    return text
+
+
+def with_phrasing(entry: Entry, text: str) -> Entry:
+    return dataclasses.replace(entry, questions=(*entry.questions, text))
