@@ -4,14 +4,15 @@ builds things; nothing is created at import time anywhere else."""
 import dataclasses
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from helpdesk.domain.knowledge import Entry
 from helpdesk.domain.schedule import QuietHours, Timings
 from helpdesk.i18n import Translator
-from helpdesk.knowledge_files import read_knowledge
+from helpdesk.knowledge_files import read_knowledge, write_entries
 from helpdesk.matching import Matcher, MatchPolicy
 from helpdesk.matching.decision import HYBRID_POLICY, LEXICAL_POLICY
 from helpdesk.matching.fuzzy import FuzzyMatcher
@@ -88,6 +89,15 @@ class App:
         await self.database.close()
 
 
+def entry_writer(folder: Path) -> Callable[[Entry], None]:
+    """Published and retired entries are written back as ``<folder>/<id>.md``."""
+
+    def write(entry: Entry) -> None:
+        write_entries([entry], folder)
+
+    return write
+
+
 def timings_from(settings: Settings) -> Timings:
     return Timings(
         remind_after=settings.expert_reminder_after,
@@ -115,6 +125,7 @@ async def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> App:
         clock,
         InputLimits(max_length=settings.max_message_length),
         timings_from(settings),
+        write_entry=entry_writer(settings.knowledge_dir),
     )
     return App(settings, database, knowledge, helpdesk, Translator(), clock)
 

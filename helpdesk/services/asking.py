@@ -5,6 +5,7 @@ from helpdesk.domain.questions import Action, AskedQuestion, Feedback, Match
 from helpdesk.i18n import Button, Msg, Quote, QuoteStyle, Reply, Text
 from helpdesk.matching import MatchPolicy, has_content, suggestions
 from helpdesk.matching.language import guess_language
+from helpdesk.services.curation import WEAK_MATCH, propose_phrasing
 from helpdesk.services.knowledge import KnowledgeIndex
 from helpdesk.services.tickets import open_ticket
 from helpdesk.services.turn import Turn
@@ -109,6 +110,8 @@ async def pick_suggestion(
         return
     question.pick(index)
     await turn.uow.questions.save(question)
+    # Found through a suggestion: the official's words may be a phrasing the entry lacks.
+    await propose_phrasing(turn.uow, question, entry, turn.now)
     await turn.reply(_answer(question, entry))
 
 
@@ -121,6 +124,11 @@ async def give_feedback(turn: Turn, question_id: int, feedback: Feedback) -> Non
         return
     question.give_feedback(feedback)
     await turn.uow.questions.save(question)
+    weak = not question.candidates or question.candidates[0].score < WEAK_MATCH
+    if feedback is Feedback.HELPFUL and question.action is Action.ANSWER and weak:
+        entry = await turn.uow.entries.get(question.entry_id)
+        if entry is not None:
+            await propose_phrasing(turn.uow, question, entry, turn.now)
     if feedback is Feedback.HELPFUL:
         await turn.reply(Reply.say(Msg.FEEDBACK_HELPFUL))
     else:

@@ -11,6 +11,7 @@ from helpdesk.domain.questions import Feedback
 from helpdesk.domain.schedule import Timings
 from helpdesk.domain.tickets import FollowUp
 from helpdesk.i18n import Msg, Reply
+from helpdesk.services import staff
 from helpdesk.services.asking import (
     ask_expert,
     ask_question,
@@ -19,6 +20,7 @@ from helpdesk.services.asking import (
     pick_suggestion,
 )
 from helpdesk.services.commands import Command, parse_command
+from helpdesk.services.curation import EntryWriter
 from helpdesk.services.input import InputLimits, check_question, clean_text
 from helpdesk.services.knowledge import KnowledgeIndex
 from helpdesk.services.ports import Clock, UnitOfWorkFactory
@@ -63,6 +65,7 @@ _NEGATIVE = frozenset({"👎", "👎🏻", "👎🏼", "👎🏽", "👎🏾", "
 
 
 _Handler = Callable[[Turn, Command, Inbound], Awaitable[None]]
+_STAFF = frozenset({Role.STAFF})
 
 
 class Helpdesk:
@@ -75,12 +78,14 @@ class Helpdesk:
         clock: Clock,
         limits: InputLimits | None = None,
         timings: Timings | None = None,
+        write_entry: EntryWriter | None = None,
     ) -> None:
         self.uow = uow
         self.knowledge = knowledge
         self.clock = clock
         self.limits = limits or InputLimits()
         self.timings = timings or Timings()
+        self.write_entry = write_entry  # published entries go back to knowledge/ too
         self._commands: dict[str, tuple[frozenset[Role] | None, _Handler]] = {
             "help": (None, self._help),
             "ask": (None, self._ask),
@@ -97,6 +102,15 @@ class Helpdesk:
             "followup": (None, self._follow_up),
             "away": (frozenset({Role.EXPERT, Role.STAFF}), self._away),
             "back": (frozenset({Role.EXPERT, Role.STAFF}), self._back),
+            # Staff: curation and statistics
+            "promote": (_STAFF, self._promote),
+            "publish": (_STAFF, self._publish),
+            "retire": (_STAFF, self._retire),
+            "phrase": (_STAFF, self._phrase),
+            "proposals": (_STAFF, self._proposals),
+            "accept": (_STAFF, self._accept),
+            "reject": (_STAFF, self._reject),
+            "stats": (_STAFF, self._stats),
         }
 
     async def handle(self, message: Inbound) -> bool:
@@ -318,6 +332,30 @@ class Helpdesk:
             await turn.reply(Reply.say(Msg.FOLLOWUP_USAGE))
             return
         await follow_up_ticket(turn, number, outcome)
+
+    async def _promote(self, turn: Turn, command: Command, message: Inbound) -> None:
+        await staff.promote(turn, command.args)
+
+    async def _publish(self, turn: Turn, command: Command, message: Inbound) -> None:
+        await staff.publish(turn, command.args, self.write_entry)
+
+    async def _retire(self, turn: Turn, command: Command, message: Inbound) -> None:
+        await staff.retire(turn, command.args, self.write_entry)
+
+    async def _phrase(self, turn: Turn, command: Command, message: Inbound) -> None:
+        await staff.phrase(turn, command.args, self.write_entry)
+
+    async def _proposals(self, turn: Turn, command: Command, message: Inbound) -> None:
+        await staff.list_proposals(turn)
+
+    async def _accept(self, turn: Turn, command: Command, message: Inbound) -> None:
+        await staff.decide(turn, command.args, True, self.write_entry)
+
+    async def _reject(self, turn: Turn, command: Command, message: Inbound) -> None:
+        await staff.decide(turn, command.args, False, self.write_entry)
+
+    async def _stats(self, turn: Turn, command: Command, message: Inbound) -> None:
+        await staff.stats(turn)
 
     async def _away(self, turn: Turn, command: Command, message: Inbound) -> None:
         await set_away(turn, command.args)

@@ -1,0 +1,200 @@
+"""Staff curate the knowledge base, and use feeds it: the peer-learning loop.
+
+An expert's answer becomes a draft entry (the official's name and city taken out, the
+expert credited); staff publish it, and it is written back under ``knowledge/`` so the
+base stays reviewable in version control. Every change keeps a version that can be
+restored. Questions that found their entry only through a suggestion, or after a weak
+match, are proposed as new phrasings of it; staff accept or reject each one. Nothing
+changes the base without a member of staff.
+"""
+
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime
+
+from helpdesk.domain.curation import Proposal, ProposalStatus, scrub, slug, with_phrasing
+from helpdesk.domain.knowledge import Entry, EntryStatus
+from helpdesk.domain.questions import AskedQuestion
+from helpdesk.domain.tickets import TicketStatus
+from helpdesk.i18n import Msg
+from helpdesk.matching.normalize import normalize_text
+from helpdesk.services.ports import UnitOfWork
+
+__all__ = [
+    "WEAK_MATCH",
+    "CurationError",
+    "EntryWriter",
+    "add_phrasing",
+    "decide_proposal",
+    "promote_ticket",
+    "propose_phrasing",
+    "publish_entry",
+    "restore_version",
+    "retire_entry",
+]
+
+EntryWriter = Callable[[Entry], None]  # writes knowledge/<id>.md; None: no folder to write
+_TITLE_LENGTH = 90
+WEAK_MATCH = 85.0  # an answer scored below this that helped teaches the matcher something
+
+
+class CurationError(Exception):
+    """What staff asked for cannot be done; ``key`` and ``params`` say why, in words."""
+
+    def __init__(self, key: Msg, **params: str | int) -> None:
+        super().__init__(key.value)
+        self.key = key
+        self.params = params
+
+
+def _title(question: str) -> str:
+    line = " ".join(question.split())
+    return line if len(line) <= _TITLE_LENGTH else line[: _TITLE_LENGTH - 1].rstrip() + "…"
+
+
+async def promote_ticket(uow: UnitOfWork, number: int, author: str, now: datetime) -> Entry:
+    """A draft entry from an answered ticket: its question and its answer, without the
+    official's name or city, crediting the expert."""
+    ticket = await uow.tickets.get(number)
+    if ticket is None:
+        raise CurationError(Msg.CURATE_NO_TICKET, ticket=number)
+    if ticket.status not in (TicketStatus.ANSWERED, TicketStatus.CLOSED) or not ticket.answer:
+        raise CurationError(Msg.CURATE_NOT_ANSWERED, ticket=number)
+    official = await uow.people.get(ticket.official_id)
+    expert = await uow.people.get(ticket.answered_by) if ticket.answered_by else None
+    private = (official.name, official.city) if official else ()
+    question = scrub(ticket.text, *private)
+    answer = scrub(ticket.answer, *private)
+    credit = ", ".join(p for p in (expert.name, expert.city, expert.country) if p) if expert else ""
+    entry_id = f"ticket-{number}-{slug(question, 40)}"
+    entry = Entry(
+        id=entry_id,
+        title=_title(question),
+        questions=(question,),
+        body=answer + (f"\n\n*Answered by {credit}, expert of the hub's pool.*" if credit else ""),
+        topics=ticket.topics,
+        lang=ticket.language or "en",
+        source=f"Expert answer to helpdesk ticket #{number}" + (f" ({credit})" if credit else ""),
+        status=EntryStatus.DRAFT,
+    )
+    existing = await uow.entries.get(entry_id)
+    if existing is not None:
+        raise CurationError(Msg.CURATE_ALREADY_PROMOTED, ticket=number, entry=entry_id)
+    await uow.entries.upsert(entry, now, author=author)
+    return entry
+
+
+async def _entry(uow: UnitOfWork, entry_id: str) -> Entry:
+    entry = await uow.entries.get(entry_id)
+    if entry is None:
+        raise CurationError(Msg.CURATE_NO_ENTRY, entry=entry_id)
+    return entry
+
+
+async def publish_entry(
+    uow: UnitOfWork, entry_id: str, author: str, now: datetime, write: EntryWriter | None
+) -> Entry:
+    entry = await _entry(uow, entry_id)
+    if entry.status is EntryStatus.PUBLISHED:
+        raise CurationError(Msg.CURATE_ALREADY, entry=entry_id, status=entry.status.value)
+    published = dataclasses.replace(entry, status=EntryStatus.PUBLISHED)
+    await uow.entries.upsert(published, now, author=author)
+    if write is not None:
+        write(published)
+    return published
+
+
+async def retire_entry(
+    uow: UnitOfWork, entry_id: str, author: str, now: datetime, write: EntryWriter | None
+) -> Entry:
+    entry = await _entry(uow, entry_id)
+    if entry.status is EntryStatus.RETIRED:
+        raise CurationError(Msg.CURATE_ALREADY, entry=entry_id, status=entry.status.value)
+    retired = dataclasses.replace(entry, status=EntryStatus.RETIRED)
+    await uow.entries.upsert(retired, now, author=author)
+    if write is not None:
+        write(retired)  # kept in the folder, marked retired: an import keeps it retired
+    return retired
+
+
+async def restore_version(
+    uow: UnitOfWork,
+    entry_id: str,
+    version: int,
+    author: str,
+    now: datetime,
+    write: EntryWriter | None,
+) -> Entry:
+    """The entry as it was in ``version``; the restoring is itself a new version."""
+    history = await uow.entries.history(entry_id)
+    chosen = next((v for v in history if v.version == version), None)
+    if chosen is None:
+        raise CurationError(Msg.CURATE_NO_VERSION, entry=entry_id, version=version)
+    await uow.entries.upsert(chosen.entry, now, author=f"{author} (restored v{version})")
+    if write is not None and chosen.entry.status is not EntryStatus.DRAFT:
+        write(chosen.entry)
+    return chosen.entry
+
+
+async def add_phrasing(
+    uow: UnitOfWork, entry_id: str, text: str, author: str, now: datetime, write: EntryWriter | None
+) -> Entry:
+    """Staff add a way of asking, typically the same question in another language: the
+    multilingual model alone does not carry a new entry across languages reliably."""
+    entry = await _entry(uow, entry_id)
+    wanted = normalize_text(text)
+    if not wanted:
+        raise CurationError(Msg.CURATE_USAGE)
+    if any(normalize_text(q) == wanted for q in entry.questions):
+        return entry
+    changed = with_phrasing(entry, " ".join(text.split()))
+    await uow.entries.upsert(changed, now, author=author)
+    if write is not None and changed.status is EntryStatus.PUBLISHED:
+        write(changed)
+    return changed
+
+
+async def propose_phrasing(
+    uow: UnitOfWork, question: AskedQuestion, entry: Entry, now: datetime
+) -> Proposal | None:
+    """The official's words as a new way to ask for ``entry``, unless it has them already
+    or they are proposed already."""
+    wanted = normalize_text(question.text)
+    if any(normalize_text(q) == wanted for q in entry.questions):
+        return None
+    for pending in await uow.proposals.find(status=ProposalStatus.PENDING, entry_id=entry.id):
+        if normalize_text(pending.text) == wanted:
+            return None
+    return await uow.proposals.add(
+        Proposal(
+            entry_id=entry.id,
+            text=question.text,
+            created_at=now,
+            language=question.language,
+            question_id=question.id,
+        )
+    )
+
+
+async def decide_proposal(
+    uow: UnitOfWork,
+    proposal_id: int,
+    accept: bool,
+    author: str,
+    now: datetime,
+    write: EntryWriter | None,
+) -> Proposal:
+    proposal = await uow.proposals.get(proposal_id)
+    if proposal is None or proposal.status is not ProposalStatus.PENDING:
+        raise CurationError(Msg.CURATE_NO_PROPOSAL, proposal=proposal_id)
+    if accept:
+        entry = await _entry(uow, proposal.entry_id)
+        changed = with_phrasing(entry, proposal.text)
+        await uow.entries.upsert(changed, now, author=f"{author} (proposal {proposal_id})")
+        if write is not None and changed.status is EntryStatus.PUBLISHED:
+            write(changed)
+    proposal.status = ProposalStatus.ACCEPTED if accept else ProposalStatus.REJECTED
+    proposal.decided_by = author
+    proposal.decided_at = now
+    await uow.proposals.save(proposal)
+    return proposal
