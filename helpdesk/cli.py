@@ -5,29 +5,47 @@ stderr and a non-zero exit code, never a traceback.
 """
 
 import asyncio
+import csv
+import dataclasses
 import functools
+import getpass
 import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
 
-from helpdesk.bootstrap import App, bootstrap
+from helpdesk.bootstrap import App, bootstrap, entry_writer
+from helpdesk.domain.curation import Proposal, ProposalStatus
 from helpdesk.domain.invites import Invite, hash_code, new_code
 from helpdesk.domain.knowledge import EntryStatus
 from helpdesk.domain.languages import normalize_language_code
-from helpdesk.domain.people import Role
-from helpdesk.domain.questions import Match
-from helpdesk.domain.tickets import TicketStatus
-from helpdesk.knowledge_files import KnowledgeFiles, read_knowledge, write_entries
+from helpdesk.domain.people import Person, Role
+from helpdesk.domain.questions import AskedQuestion, Match
+from helpdesk.domain.schedule import format_duration
+from helpdesk.domain.tickets import Ticket, TicketStatus
+from helpdesk.knowledge_files import KnowledgeFiles, dump_entry, read_knowledge, write_entries
 from helpdesk.matching.language import guess_language
+from helpdesk.services.curation import (
+    CurationError,
+    EntryWriter,
+    add_phrasing,
+    decide_proposal,
+    promote_ticket,
+    publish_entry,
+    restore_version,
+    retire_entry,
+)
 from helpdesk.services.evaluation import EvaluationReport, evaluate, read_labelled
 from helpdesk.services.knowledge import import_entries
 from helpdesk.services.lifecycle import overdue as overdue_tickets
+from helpdesk.services.ports import UnitOfWork
+from helpdesk.services.reports import find_gaps, summarise, weekly
 from helpdesk.settings import Settings, load_settings, parse_duration
 from helpdesk.storage.database import Database, DatabaseError
 
@@ -203,6 +221,178 @@ def kb_list(status: str | None, as_json: bool) -> None:
                 click.echo(f"{entry.id:32} {entry.status.value:9} {entry.title}")
         if not as_json:
             click.echo(f"{len(entries)} entries", err=True)
+
+    run()
+
+
+# -- curation ----------------------------------------------------------------------------
+
+
+def _author() -> str:
+    """Who made a change from the command line: the operating-system user."""
+    try:
+        return f"{getpass.getuser()} (cli)"
+    except (KeyError, OSError):
+        return "cli"
+
+
+async def _curating(app: App, action: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    """Run a curation step in one transaction; a refusal becomes a one-line failure."""
+    async with app.uow() as uow:
+        try:
+            result = await action(uow)
+        except CurationError as error:
+            raise Failure(app.translator.translate(error.key, "en", error.params)) from None
+        await uow.commit()
+    return result
+
+
+@kb.command("show")
+@click.argument("entry_id")
+def kb_show(entry_id: str) -> None:
+    """An entry as its knowledge file would read."""
+
+    @with_app
+    async def run(app: App) -> None:
+        async with app.uow() as uow:
+            entry = await uow.entries.get(entry_id)
+        if entry is None:
+            raise Failure(f"no entry {entry_id}")
+        click.echo(dump_entry(entry))
+
+    run()
+
+
+@kb.command("promote")
+@click.argument("ticket", type=int)
+def kb_promote(ticket: int) -> None:
+    """Make a draft entry from answered ticket TICKET (the official's name and city out)."""
+
+    @with_app
+    async def run(app: App) -> None:
+        entry = await _curating(
+            app, lambda uow: promote_ticket(uow, ticket, _author(), app.clock())
+        )
+        click.echo(f"Draft entry {entry.id} made from ticket #{ticket}.")
+        click.echo(
+            f"Review it with: helpdesk kb show {entry.id}; then: helpdesk kb publish {entry.id}"
+        )
+
+    run()
+
+
+@kb.command("publish")
+@click.argument("entry_id")
+def kb_publish(entry_id: str) -> None:
+    """Publish a draft (also written to HELPDESK_KNOWLEDGE_DIR/<id>.md)."""
+
+    @with_app
+    async def run(app: App) -> None:
+        write = entry_writer(app.settings.knowledge_dir)
+        await _curating(
+            app, lambda uow: publish_entry(uow, entry_id, _author(), app.clock(), write)
+        )
+        click.echo(f"Published {entry_id}; written to {app.settings.knowledge_dir / entry_id}.md")
+
+    run()
+
+
+@kb.command("retire")
+@click.argument("entry_id")
+def kb_retire(entry_id: str) -> None:
+    """Retire an entry: it no longer answers (its file is kept, marked retired)."""
+
+    @with_app
+    async def run(app: App) -> None:
+        write = entry_writer(app.settings.knowledge_dir)
+        await _curating(app, lambda uow: retire_entry(uow, entry_id, _author(), app.clock(), write))
+        click.echo(f"Retired {entry_id}.")
+
+    run()
+
+
+@kb.command("phrase")
+@click.argument("entry_id")
+@click.argument("text")
+def kb_phrase(entry_id: str, text: str) -> None:
+    """Add TEXT as one more way of asking for an entry (e.g. in another language)."""
+
+    @with_app
+    async def run(app: App) -> None:
+        write = entry_writer(app.settings.knowledge_dir)
+        entry = await _curating(
+            app, lambda uow: add_phrasing(uow, entry_id, text, _author(), app.clock(), write)
+        )
+        click.echo(f"{entry.id} has {len(entry.questions)} ways of asking.")
+
+    run()
+
+
+@kb.command("history")
+@click.argument("entry_id")
+def kb_history(entry_id: str) -> None:
+    """Every version of an entry: who, when, what changed."""
+
+    @with_app
+    async def run(app: App) -> None:
+        async with app.uow() as uow:
+            versions = await uow.entries.history(entry_id)
+        if not versions:
+            raise Failure(f"no history for {entry_id}")
+        for v in versions:
+            click.echo(f"v{v.version:<3} {v.at:%Y-%m-%d %H:%M} {v.author:28} {v.change}")
+
+    run()
+
+
+@kb.command("restore")
+@click.argument("entry_id")
+@click.argument("version", type=int)
+def kb_restore(entry_id: str, version: int) -> None:
+    """Bring back VERSION of an entry (as a new version)."""
+
+    @with_app
+    async def run(app: App) -> None:
+        write = entry_writer(app.settings.knowledge_dir)
+        await _curating(
+            app,
+            lambda uow: restore_version(uow, entry_id, version, _author(), app.clock(), write),
+        )
+        click.echo(f"Restored {entry_id} to version {version}.")
+
+    run()
+
+
+def _decision(
+    number: int, accept: bool, app: App, write: EntryWriter
+) -> Callable[[UnitOfWork], Awaitable[Proposal]]:
+    async def decide(uow: UnitOfWork) -> Proposal:
+        return await decide_proposal(uow, number, accept, _author(), app.clock(), write)
+
+    return decide
+
+
+@kb.command("proposals")
+@click.option("--accept", "accept", type=int, help="Accept proposal N.")
+@click.option("--reject", "reject", type=int, help="Reject proposal N.")
+def kb_proposals(accept: int | None, reject: int | None) -> None:
+    """Questions proposed as new phrasings of entries; accept or reject them."""
+
+    @with_app
+    async def run(app: App) -> None:
+        write = entry_writer(app.settings.knowledge_dir)
+        for number, yes in ((accept, True), (reject, False)):
+            if number is not None:
+                done = await _curating(app, _decision(number, yes, app, write))
+                click.echo(f"Proposal #{number} {done.status.value}.")
+        if accept is not None or reject is not None:
+            return
+        async with app.uow() as uow:
+            pending = await uow.proposals.find(status=ProposalStatus.PENDING)
+        for proposal in pending:
+            language = proposal.language or "?"
+            click.echo(f"#{proposal.id:<5} {proposal.entry_id:32} {language:6} {proposal.text}")
+        click.echo(f"{len(pending)} pending", err=True)
 
     run()
 
@@ -571,28 +761,179 @@ def ticket_show(number: int) -> None:
 # -- statistics and database -------------------------------------------------------------------
 
 
+async def _history(
+    app: App, weeks: int
+) -> tuple[list[AskedQuestion], list[Ticket], dict[int, Person]]:
+    since = app.clock() - timedelta(weeks=weeks)
+    async with app.uow() as uow:
+        questions = await uow.questions.since(since)
+        tickets = await uow.tickets.changed_since(since)
+        people = {p.id: p for p in await uow.people.all() if p.id is not None}
+    return questions, tickets, people
+
+
 @main.command()
+@click.option("--weeks", type=click.IntRange(1, 520), default=13, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
-def stats(as_json: bool) -> None:
-    """Counts of entries, people, questions by decision and tickets by status."""
+@click.option("--csv", "as_csv", is_flag=True, help="One row per week, for a spreadsheet.")
+def stats(weeks: int, as_json: bool, as_csv: bool) -> None:
+    """Use of the helpdesk: questions per week, auto-answer, suggestion and escalation
+    rates, time to the first expert answer, ratings, by language and country."""
 
     @with_app
     async def run(app: App) -> None:
+        questions, tickets, people = await _history(app, weeks)
         async with app.uow() as uow:
-            people = await uow.people.all()
-            data = {
+            counts = {
                 "entries": {s.value: len(await uow.entries.all(s)) for s in EntryStatus},
-                "people": {r.value: sum(1 for p in people if p.role is r) for r in Role},
-                "questions": await uow.questions.count_by_action(),
+                "people": {r.value: sum(1 for p in people.values() if p.role is r) for r in Role},
                 "tickets": await uow.tickets.count_by_status(),
             }
-        if as_json:
-            click.echo(json.dumps(data))
+        rows = weekly(questions)
+        if as_csv:
+            out = csv.writer(sys.stdout, lineterminator="\n")
+            out.writerow(
+                [
+                    "week",
+                    "questions",
+                    "answered",
+                    "suggested",
+                    "escalated",
+                    "helpful",
+                    "not_helpful",
+                    "answered_rate",
+                    "escalated_rate",
+                ]
+            )
+            for w in rows:
+                out.writerow(
+                    [
+                        w.start.isoformat(),
+                        w.questions,
+                        w.answered,
+                        w.suggested,
+                        w.escalated,
+                        w.helpful,
+                        w.not_helpful,
+                        f"{w.rate(w.answered):.3f}",
+                        f"{w.rate(w.escalated):.3f}",
+                    ]
+                )
             return
-        for section, counts in data.items():
-            total = sum(counts.values())
-            detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+        summary = summarise(questions, tickets, people, app.clock() - timedelta(weeks=weeks))
+        median = summary.median_first_answer
+        data = {
+            **counts,
+            "weeks": weeks,
+            "questions": summary.questions,
+            "answered_rate": round(summary.answered / summary.questions, 3)
+            if summary.questions
+            else 0,
+            "suggested_rate": round(summary.suggested / summary.questions, 3)
+            if summary.questions
+            else 0,
+            "escalated_rate": round(summary.escalated / summary.questions, 3)
+            if summary.questions
+            else 0,
+            "median_first_answer_seconds": median.total_seconds() if median else None,
+            "helpful": summary.helpful,
+            "not_helpful": summary.not_helpful,
+            "mean_score": summary.mean_score,
+            "by_language": summary.by_language,
+            "by_country": summary.by_country,
+        }
+        if as_json:
+            click.echo(json.dumps(data, ensure_ascii=False))
+            return
+        for section, section_counts in counts.items():
+            total = sum(section_counts.values())
+            detail = ", ".join(f"{k} {v}" for k, v in sorted(section_counts.items())) or "none"
             click.echo(f"{section:10} {total:6}   {detail}")
+        share = summary.percent
+        click.echo(
+            f"last {weeks} weeks: {summary.questions} questions; answered "
+            f"{share(summary.answered)}%, suggestions {share(summary.suggested)}%, "
+            f"to experts {share(summary.escalated)}%"
+        )
+        wait = format_duration(median) if median else "-"
+        score = f"{summary.mean_score:.1f}" if summary.mean_score is not None else "-"
+        click.echo(
+            f"median time to the first expert answer: {wait}; ratings: {summary.helpful} "
+            f"helpful, {summary.not_helpful} not helpful; mean score: {score}"
+        )
+        click.echo(
+            "by language: " + (", ".join(f"{k} {v}" for k, v in summary.by_language.items()) or "-")
+        )
+        click.echo(
+            "by country:  " + (", ".join(f"{k} {v}" for k, v in summary.by_country.items()) or "-")
+        )
+        for w in rows[-weeks:]:
+            click.echo(
+                f"  week of {w.start}: {w.questions:4} questions, {w.answered:4} answered, "
+                f"{w.suggested:4} suggestions, {w.escalated:4} to experts"
+            )
+
+    run()
+
+
+@main.group(invoke_without_command=True)
+@click.option(
+    "--png",
+    "png",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Draw the weekly trends as a chart into this PNG file.",
+)
+@click.option("--weeks", type=click.IntRange(1, 520), default=26, show_default=True)
+@click.pass_context
+def report(context: click.Context, png: Path | None, weeks: int) -> None:
+    """Reports for the hub: the weekly chart (--png FILE) and the gaps in the base."""
+    if context.invoked_subcommand is not None:
+        return
+    if png is None:
+        click.echo(context.get_help())
+        return
+
+    @with_app
+    async def run(app: App) -> None:
+        questions, _, _ = await _history(app, weeks)
+        rows = weekly(questions)
+        if not rows:
+            raise Failure("no questions in that period: nothing to draw")
+        from helpdesk.charts import weekly_chart  # matplotlib loads slowly: only here
+
+        weekly_chart(rows, png, f"Helpdesk questions per week, last {weeks} weeks")
+        click.echo(f"Wrote {png} ({len(rows)} weeks, {len(questions)} questions).")
+
+    run()
+
+
+@report.command("gaps")
+@click.option("--weeks", type=click.IntRange(1, 520), default=26, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def report_gaps(weeks: int, limit: int, as_json: bool) -> None:
+    """Escalated and "not helpful" questions grouped by similarity, biggest first:
+    what to write next."""
+
+    @with_app
+    async def run(app: App) -> None:
+        questions, _, _ = await _history(app, weeks)
+        embedder = app.knowledge.embedder
+        embed = embedder.embed_questions if embedder is not None else None
+        gaps = find_gaps(questions, embed, limit)
+        for number, gap in enumerate(gaps, start=1):
+            if as_json:
+                click.echo(json.dumps(dataclasses.asdict(gap), ensure_ascii=False))
+                continue
+            languages = ", ".join(f"{k} {v}" for k, v in gap.languages.items())
+            click.echo(
+                f"{number:2}. {gap.count} questions ({languages}); "
+                f"{gap.escalated} to experts, {gap.not_helpful} not helpful"
+            )
+            for example in gap.examples:
+                click.echo(f"      – {example}")
+        if not as_json:
+            click.echo(f"{len(gaps)} gaps", err=True)
 
     run()
 
