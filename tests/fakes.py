@@ -10,7 +10,13 @@ from typing import Self
 
 import numpy as np
 
-from helpdesk.domain.curation import EntryVersion, Proposal, ProposalStatus, describe_change
+from helpdesk.domain.curation import (
+    ConnectionRequest,
+    EntryVersion,
+    Proposal,
+    ProposalStatus,
+    describe_change,
+)
 from helpdesk.domain.invites import Invite
 from helpdesk.domain.knowledge import Entry, EntryStatus
 from helpdesk.domain.people import ChatIdentity, Person, Role
@@ -52,6 +58,7 @@ class FakeStore:
         self.schedule: dict[int, ScheduledAction] = {}
         self.versions: dict[str, list[EntryVersion]] = {}
         self.proposals: dict[int, Proposal] = {}
+        self.connections: dict[int, ConnectionRequest] = {}
         self.ids = itertools.count(1)
         self.commits = 0
 
@@ -433,6 +440,23 @@ class _Proposals:
         self.store.proposals[proposal.id] = copy.deepcopy(proposal)
 
 
+class _Connections:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def add(self, request: ConnectionRequest) -> ConnectionRequest:
+        request.id = next(self.store.ids)
+        self.store.connections[request.id] = copy.deepcopy(request)
+        return request
+
+    async def get(self, request_id: int) -> ConnectionRequest | None:
+        return copy.deepcopy(self.store.connections.get(request_id))
+
+    async def save(self, request: ConnectionRequest) -> None:
+        assert request.id is not None
+        self.store.connections[request.id] = copy.deepcopy(request)
+
+
 class FakeUnitOfWork:
     """Works on a copy of the store; ``commit()`` puts the copy back."""
 
@@ -452,6 +476,7 @@ class FakeUnitOfWork:
         self.embeddings = _Embeddings(self.store)
         self.schedule = _Schedule(self.store)
         self.proposals = _Proposals(self.store)
+        self.connections = _Connections(self.store)
         return self
 
     async def __aexit__(

@@ -11,6 +11,8 @@ from enum import StrEnum
 from helpdesk.domain.knowledge import Entry
 
 __all__ = [
+    "ConnectionRequest",
+    "ConnectionStatus",
     "EntryVersion",
     "Proposal",
     "ProposalStatus",
@@ -51,6 +53,26 @@ class Proposal:
     status: ProposalStatus = ProposalStatus.PENDING
     decided_by: str | None = None
     decided_at: datetime | None = None
+    id: int | None = None
+
+
+class ConnectionStatus(StrEnum):
+    REQUESTED = "requested"  # the official asked; staff ask the other city
+    INTRODUCED = "introduced"  # the other city agreed: contacts shared both ways
+
+
+@dataclass
+class ConnectionRequest:
+    """An official asks to talk with the city whose practice answered them. Contact
+    details travel only when both sides agree: the official by asking, the city through
+    staff."""
+
+    official_id: int
+    entry_id: str
+    to_city: str
+    created_at: datetime
+    question_id: int | None = None
+    status: ConnectionStatus = ConnectionStatus.REQUESTED
     id: int | None = None
 
 

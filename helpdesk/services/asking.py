@@ -164,14 +164,14 @@ def _answer(question: AskedQuestion, entry: Entry) -> Reply:
     if entry.source:
         parts.append(Text(Msg.ANSWER_SOURCE, {"source": entry.source}))
     parts.append(Text(Msg.ANSWER_DID_IT_HELP))
-    return Reply(
-        tuple(parts),
-        buttons=(
-            Button(Text(Msg.BUTTON_HELPFUL), f"/feedback {qid} helpful"),
-            Button(Text(Msg.BUTTON_NOT_HELPFUL), f"/feedback {qid} not_helpful"),
-            Button(Text(Msg.BUTTON_ASK_EXPERT), f"/escalate {qid}"),
-        ),
-    )
+    buttons = [
+        Button(Text(Msg.BUTTON_HELPFUL), f"/feedback {qid} helpful"),
+        Button(Text(Msg.BUTTON_NOT_HELPFUL), f"/feedback {qid} not_helpful"),
+        Button(Text(Msg.BUTTON_ASK_EXPERT), f"/escalate {qid}"),
+    ]
+    if entry.city:  # a city's practice: peer exchange with that city
+        buttons.append(Button(Text(Msg.BUTTON_CONNECT, {"city": entry.city}), f"/connect {qid}"))
+    return Reply(tuple(parts), buttons=tuple(buttons))
 
 
 def _suggestions(question: AskedQuestion) -> Reply:

@@ -20,6 +20,7 @@ from helpdesk.services.asking import (
     pick_suggestion,
 )
 from helpdesk.services.commands import Command, parse_command
+from helpdesk.services.connections import introduce, request_connection
 from helpdesk.services.curation import EntryWriter
 from helpdesk.services.input import InputLimits, check_question, clean_text
 from helpdesk.services.knowledge import KnowledgeIndex
@@ -111,6 +112,8 @@ class Helpdesk:
             "accept": (_STAFF, self._accept),
             "reject": (_STAFF, self._reject),
             "stats": (_STAFF, self._stats),
+            "introduce": (_STAFF, self._introduce),
+            "connect": (frozenset({Role.OFFICIAL, Role.EXPERT}), self._connect),
         }
 
     async def handle(self, message: Inbound) -> bool:
@@ -353,6 +356,12 @@ class Helpdesk:
 
     async def _reject(self, turn: Turn, command: Command, message: Inbound) -> None:
         await staff.decide(turn, command.args, False, self.write_entry)
+
+    async def _connect(self, turn: Turn, command: Command, message: Inbound) -> None:
+        await request_connection(turn, command.args)
+
+    async def _introduce(self, turn: Turn, command: Command, message: Inbound) -> None:
+        await introduce(turn, command.args)
 
     async def _stats(self, turn: Turn, command: Command, message: Inbound) -> None:
         await staff.stats(turn)

@@ -7,7 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Literal, Protocol, Self
 
-from helpdesk.domain.curation import EntryVersion, Proposal, ProposalStatus
+from helpdesk.domain.curation import ConnectionRequest, EntryVersion, Proposal, ProposalStatus
 from helpdesk.domain.invites import Invite
 from helpdesk.domain.knowledge import Entry, EntryStatus
 from helpdesk.domain.people import ChatIdentity, Person, Role
@@ -19,6 +19,7 @@ from helpdesk.i18n.messages import Reply
 
 __all__ = [
     "Clock",
+    "ConnectionRepository",
     "EmbeddingCache",
     "EntryRepository",
     "InboundLog",
@@ -205,6 +206,14 @@ class ProposalRepository(Protocol):
     async def save(self, proposal: Proposal) -> None: ...
 
 
+class ConnectionRepository(Protocol):
+    """Officials' requests to talk with the city whose practice answered them."""
+
+    async def add(self, request: ConnectionRequest) -> ConnectionRequest: ...
+    async def get(self, request_id: int) -> ConnectionRequest | None: ...
+    async def save(self, request: ConnectionRequest) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: rolls back unless ``commit()`` was called."""
 
@@ -219,6 +228,7 @@ class UnitOfWork(Protocol):
     embeddings: EmbeddingCache
     schedule: ScheduleRepository
     proposals: ProposalRepository
+    connections: ConnectionRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -8,7 +8,14 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpdesk.domain.curation import EntryVersion, Proposal, ProposalStatus, describe_change
+from helpdesk.domain.curation import (
+    ConnectionRequest,
+    ConnectionStatus,
+    EntryVersion,
+    Proposal,
+    ProposalStatus,
+    describe_change,
+)
 from helpdesk.domain.invites import Invite
 from helpdesk.domain.knowledge import Entry, EntryStatus, entry_from_json, entry_to_json
 from helpdesk.domain.people import ChatIdentity, Person, Role
@@ -19,6 +26,7 @@ from helpdesk.domain.tickets import FollowUp, Ticket, TicketEvent, TicketEventKi
 from helpdesk.i18n.messages import Reply
 from helpdesk.services.ports import OutboxItem, Upserted
 from helpdesk.storage.tables import (
+    ConnectionRequestRow,
     EmbeddingRow,
     EntryQuestionRow,
     EntryRow,
@@ -37,6 +45,7 @@ from helpdesk.storage.tables import (
 )
 
 __all__ = [
+    "SqlConnections",
     "SqlEmbeddings",
     "SqlEntries",
     "SqlInbound",
@@ -784,6 +793,42 @@ class SqlProposals(_Repository):
             decided_by=row.decided_by,
             decided_at=row.decided_at,
         )
+
+
+class SqlConnections(_Repository):
+    async def add(self, request: ConnectionRequest) -> ConnectionRequest:
+        row = ConnectionRequestRow(
+            official_id=request.official_id,
+            entry_id=request.entry_id,
+            to_city=request.to_city,
+            question_id=request.question_id,
+            status=request.status.value,
+            created_at=request.created_at,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        request.id = row.id
+        return request
+
+    async def get(self, request_id: int) -> ConnectionRequest | None:
+        row = await self.session.get(ConnectionRequestRow, request_id)
+        if row is None:
+            return None
+        return ConnectionRequest(
+            id=row.id,
+            official_id=row.official_id,
+            entry_id=row.entry_id,
+            to_city=row.to_city,
+            question_id=row.question_id,
+            status=ConnectionStatus(row.status),
+            created_at=row.created_at,
+        )
+
+    async def save(self, request: ConnectionRequest) -> None:
+        assert request.id is not None
+        row = await self.session.get(ConnectionRequestRow, request.id)
+        assert row is not None
+        row.status = request.status.value
 
 
 # -- scheduled actions --------------------------------------------------------------------

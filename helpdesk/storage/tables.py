@@ -249,6 +249,18 @@ class ProposalRow(Base):
     decided_at: Mapped[datetime | None]
 
 
+class ConnectionRequestRow(Base):
+    __tablename__ = "connection_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    official_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    entry_id: Mapped[str] = mapped_column(String(120))
+    to_city: Mapped[str] = mapped_column(String(200))
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+
+
 class ScheduledActionRow(Base):
     __tablename__ = "scheduled_actions"
     __table_args__ = (Index("ix_scheduled_actions_due", "done_at", "due_at"),)

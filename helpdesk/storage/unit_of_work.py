@@ -6,6 +6,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from helpdesk.services.ports import (
+    ConnectionRepository,
     EmbeddingCache,
     EntryRepository,
     InboundLog,
@@ -19,6 +20,7 @@ from helpdesk.services.ports import (
     TicketRepository,
 )
 from helpdesk.storage.repositories import (
+    SqlConnections,
     SqlEmbeddings,
     SqlEntries,
     SqlInbound,
@@ -47,6 +49,7 @@ class SqlUnitOfWork:
     embeddings: EmbeddingCache
     schedule: ScheduleRepository
     proposals: ProposalRepository
+    connections: ConnectionRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -64,6 +67,7 @@ class SqlUnitOfWork:
         self.embeddings = SqlEmbeddings(self.session)
         self.schedule = SqlSchedule(self.session)
         self.proposals = SqlProposals(self.session)
+        self.connections = SqlConnections(self.session)
         return self
 
     async def __aexit__(

@@ -92,7 +92,7 @@ async def test_an_answer_with_its_keyboard_and_feedback(
     assert "Good practice from Danilovgrad, Montenegro." in answer.text
     assert "<b>Setting up a Local Safety Council</b>" in answer.html
     keys = buttons(answer)
-    assert set(keys) == {"Helpful", "Not helpful", "Ask an expert"}
+    assert set(keys) == {"Helpful", "Not helpful", "Ask an expert", "Connect me with Danilovgrad"}
     assert all(len(data.encode()) <= 64 for data in keys.values())
     api.press(ana, answer.message_id, keys["Helpful"])
     await api.expect(ana.id, "glad it helped")

@@ -97,7 +97,12 @@ async def test_a_clear_question_gets_the_entry_with_its_source_and_buttons(
     assert reply.text.startswith("Setting up a Local Safety Council")
     assert "Good practice from Danilovgrad, Montenegro." in reply.text
     assert "Source: Danilovgrad workshop report" in reply.text
-    assert [label for label, _ in reply.buttons] == ["Helpful", "Not helpful", "Ask an expert"]
+    assert [label for label, _ in reply.buttons] == [
+        "Helpful",
+        "Not helpful",
+        "Ask an expert",
+        "Connect me with Danilovgrad",
+    ]
     (question,) = store.questions.values()
     assert question.action is Action.ANSWER and question.entry_id == "lsc-setup"
     assert question.language == "mk"

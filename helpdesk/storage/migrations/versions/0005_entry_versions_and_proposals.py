@@ -1,4 +1,4 @@
-"""entry versions and proposed phrasings
+"""entry versions, proposed phrasings, connection requests between cities
 
 Revision ID: 0005
 Revises: 0004
@@ -53,9 +53,33 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_proposals_entry_id"), "proposals", ["entry_id"], unique=False)
     op.create_index(op.f("ix_proposals_status"), "proposals", ["status"], unique=False)
+    op.create_table(
+        "connection_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("official_id", sa.Integer(), nullable=False),
+        sa.Column("entry_id", sa.String(length=120), nullable=False),
+        sa.Column("to_city", sa.String(length=200), nullable=False),
+        sa.Column("question_id", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["official_id"],
+            ["people.id"],
+            name=op.f("fk_connection_requests_official_id_people"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["question_id"],
+            ["questions.id"],
+            name=op.f("fk_connection_requests_question_id_questions"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_connection_requests")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("connection_requests")
     op.drop_index(op.f("ix_proposals_status"), table_name="proposals")
     op.drop_index(op.f("ix_proposals_entry_id"), table_name="proposals")
     op.drop_table("proposals")
