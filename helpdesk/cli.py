@@ -27,7 +27,7 @@ from helpdesk.domain.knowledge import EntryStatus
 from helpdesk.domain.languages import normalize_language_code
 from helpdesk.domain.people import Person, Role
 from helpdesk.domain.questions import AskedQuestion, Match
-from helpdesk.domain.schedule import format_duration
+from helpdesk.domain.schedule import describe_duration
 from helpdesk.domain.tickets import Ticket, TicketStatus
 from helpdesk.knowledge_files import KnowledgeFiles, dump_entry, read_knowledge, write_entries
 from helpdesk.matching.language import guess_language
@@ -855,7 +855,7 @@ def stats(weeks: int, as_json: bool, as_csv: bool) -> None:
             f"{share(summary.answered)}%, suggestions {share(summary.suggested)}%, "
             f"to experts {share(summary.escalated)}%"
         )
-        wait = format_duration(median) if median else "-"
+        wait = describe_duration(median) if median else "-"
         score = f"{summary.mean_score:.1f}" if summary.mean_score is not None else "-"
         click.echo(
             f"median time to the first expert answer: {wait}; ratings: {summary.helpful} "

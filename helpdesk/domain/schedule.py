@@ -18,6 +18,7 @@ __all__ = [
     "QuietHours",
     "ScheduledAction",
     "Timings",
+    "describe_duration",
     "format_duration",
     "parse_duration",
     "zone",
@@ -40,6 +41,17 @@ def parse_duration(value: object) -> timedelta:
     for amount, unit in _DURATION.findall(text):
         total += timedelta(**{_UNITS[unit]: int(amount)})
     return total
+
+
+def describe_duration(span: timedelta) -> str:
+    """For people: the two largest units, ``2d 4h``, ``12h 33m``, ``45m``, ``20s``."""
+    seconds = int(span.total_seconds())
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size or (unit == "s" and not parts):
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return " ".join(parts[:2])
 
 
 def format_duration(span: timedelta) -> str:

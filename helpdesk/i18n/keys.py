@@ -137,6 +137,13 @@ class Msg(StrEnum):
     STATS = "stats"
     PHRASE_USAGE = "phrase.usage"
     PHRASE_ADDED = "phrase.added"
+    BUTTON_CONNECT = "button.connect"
+    CONNECT_REQUESTED = "connect.requested"
+    CONNECT_STAFF = "connect.staff"
+    CONNECT_AGREED = "connect.agreed"
+    INTRODUCE_USAGE = "introduce.usage"
+    INTRODUCE_UNKNOWN = "introduce.unknown"
+    INTRODUCE_DONE = "introduce.done"
     # The command menu of chat apps that show one (Telegram)
     MENU_HELP = "menu.help"
     MENU_ASK = "menu.ask"

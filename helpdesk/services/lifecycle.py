@@ -15,7 +15,14 @@ from datetime import datetime, timedelta
 from rapidfuzz import fuzz
 
 from helpdesk.domain.people import ChatIdentity, Person, Role
-from helpdesk.domain.schedule import ActionKind, ScheduledAction, Timings, format_duration, zone
+from helpdesk.domain.schedule import (
+    ActionKind,
+    ScheduledAction,
+    Timings,
+    describe_duration,
+    format_duration,
+    zone,
+)
 from helpdesk.domain.tickets import FollowUp, Ticket, TicketStatus
 from helpdesk.i18n import Button, Msg, Quote, Reply, Text
 from helpdesk.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -278,7 +285,7 @@ async def _digest(turn: Turn, staff: Person, action: ScheduledAction) -> str:
                 "new": len(new),
                 "answered": len(answered),
                 "overdue": len(overdue(active, turn.now, timings)),
-                "median": format_duration(timedelta(seconds=round(statistics.median(waits))))
+                "median": describe_duration(timedelta(seconds=round(statistics.median(waits))))
                 if waits
                 else none,
                 "helpful": sum(1 for t in rated if t.rating and t.rating.value == "helpful"),

@@ -4,7 +4,7 @@
 from datetime import timedelta
 
 from helpdesk.domain.curation import ProposalStatus
-from helpdesk.domain.schedule import format_duration
+from helpdesk.domain.schedule import describe_duration
 from helpdesk.i18n import Button, Msg, Quote, Reply, Text
 from helpdesk.services.curation import (
     CurationError,
@@ -141,7 +141,7 @@ async def stats(turn: Turn) -> None:
             answered=summary.percent(summary.answered),
             suggested=summary.percent(summary.suggested),
             escalated=summary.percent(summary.escalated),
-            median=format_duration(summary.median_first_answer)
+            median=describe_duration(summary.median_first_answer)
             if summary.median_first_answer
             else none,
             helpful=summary.helpful,

@@ -130,7 +130,17 @@ async def test_a_picked_suggestion_is_proposed_and_staff_decide(console: Console
 
 
 @pytest.mark.parametrize(
-    "command", ["/promote 1", "/publish x", "/retire x", "/proposals", "/accept 1", "/stats"]
+    "command",
+    [
+        "/promote 1",
+        "/publish x",
+        "/retire x",
+        "/phrase x y",
+        "/proposals",
+        "/accept 1",
+        "/stats",
+        "/introduce 1 x",
+    ],
 )
 async def test_staff_commands_are_refused_to_others(console: Console, command: str) -> None:
     for role in ("official", "expert"):
@@ -204,3 +214,23 @@ def test_stats_csv_report_png_and_gaps_on_an_empty_base(tmp_path: Path) -> None:
     assert png.returncode != 0 and "nothing to draw" in png.stderr
     assert cli(tmp_path, "report", "gaps").stderr.strip() == "0 gaps"
     _ = timedelta
+
+
+async def test_peer_exchange_shares_contacts_only_when_both_sides_agree(
+    console: Console, app: App
+) -> None:
+    printed = await console.type("How do we set up a local safety council?")
+    assert "4) Connect me with Danilovgrad" in printed
+    printed = await console.type("4")
+    assert "connect you with Danilovgrad" in printed and "only when Danilovgrad agrees" in printed
+    printed = await console.type("/as staff")
+    request = int(printed.split("Connection request #")[1].split(":")[0])
+    assert "would like to talk with Danilovgrad" in printed
+    assert "Local official" not in printed  # not before the other city agrees
+    printed = await console.type(f"/introduce {request} Mayor's office, +382 20 000 000")
+    assert "For Danilovgrad: Local official" in printed
+    printed = await console.type("/as official")
+    assert "Danilovgrad agreed to talk with you" in printed and "+382 20 000 000" in printed
+    await console.type("/as staff")
+    printed = await console.type(f"/introduce {request} again")
+    assert f"no open connection request #{request}" in printed
