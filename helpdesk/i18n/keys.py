@@ -22,6 +22,7 @@ class Msg(StrEnum):
     # Asking
     ANSWER_SOURCE = "answer.source"
     ANSWER_PRACTICE_OF = "answer.practice_of"
+    ANSWER_OTHER_LANGUAGE = "answer.other_language"
     ANSWER_DID_IT_HELP = "answer.did_it_help"
     SUGGEST_INTRO = "suggest.intro"
     ESCALATE_ASSIGNED = "escalate.assigned"
