@@ -4,6 +4,7 @@ Reading collects every problem of every file (``path: problem``) instead of stop
 the first, so a curator fixes a folder in one pass; importing is all or nothing.
 """
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ import frontmatter
 import yaml
 
 from helpdesk.domain.errors import InvalidEntry
-from helpdesk.domain.knowledge import Entry, EntryStatus
+from helpdesk.domain.knowledge import Entry, EntryStatus, Translation
 from helpdesk.domain.languages import normalize_language_code
 
 __all__ = ["KnowledgeFiles", "Problem", "dump_entry", "read_knowledge", "write_entries"]
@@ -29,6 +30,8 @@ _KNOWN_FIELDS = (
     "source",
     "status",
 )
+_TRANSLATED_TITLE = re.compile(r"^title_([A-Za-z]{2,3}(?:[-_][A-Za-z]{2,4})?)$")
+_LANGUAGE_MARK = re.compile(r"^\s*<!--\s*lang:\s*([A-Za-z_-]+)\s*-->\s*$", re.MULTILINE)
 _SKIPPED_IN_FOLDERS = ("readme", "_", ".")  # notes beside the entries, not entries
 
 
@@ -147,9 +150,19 @@ def _read_file(path: Path, result: KnowledgeFiles) -> Entry | None:
     except ValueError:
         problem(f"unknown status {status_raw!r}: use published, draft or retired")
         status = EntryStatus.DRAFT
+    titles: dict[str, str] = {}
     for key in meta:
-        if key not in _KNOWN_FIELDS:
+        translated = _TRANSLATED_TITLE.match(key)
+        if translated:
+            code = normalize_language_code(translated[1])
+            title_text = _text(meta, key, problem)
+            if code is None:
+                problem(f"{key}: {translated[1]!r} is not a language code", warning=True)
+            elif title_text:
+                titles[code] = title_text
+        elif key not in _KNOWN_FIELDS:
             problem(f"unknown field {key!r} is ignored", warning=True)
+    body, sections = _split_languages(post.content, problem)
     if entry_id and path.stem != entry_id:
         problem(f"file name does not match id {entry_id!r} (expected {entry_id}.md)", warning=True)
     if len(result.errors) > errors_before or not (entry_id and title and questions and lang):
@@ -159,17 +172,36 @@ def _read_file(path: Path, result: KnowledgeFiles) -> Entry | None:
             id=entry_id,
             title=title,
             questions=tuple(questions),
-            body=post.content.strip(),
+            body=body,
             topics=tuple(topics),
             lang=lang,
             city=_text(meta, "city", problem),
             country=_text(meta, "country", problem),
             source=_text(meta, "source", problem),
             status=status,
+            translations=tuple(
+                Translation(code, titles.get(code, title), text)
+                for code, text in sections.items()
+                if code != lang
+            ),
         )
     except InvalidEntry as error:
         problem(str(error))
         return None
+
+
+def _split_languages(content: str, problem: Any) -> tuple[str, dict[str, str]]:
+    """The answer in the entry's language, and the sections after a line
+    ``<!-- lang: sr -->`` (an HTML comment: it shows nothing where Markdown is rendered)."""
+    parts = _LANGUAGE_MARK.split(content)
+    sections: dict[str, str] = {}
+    for raw, text in zip(parts[1::2], parts[2::2], strict=True):
+        code = normalize_language_code(raw)
+        if code is None:
+            problem(f"<!-- lang: {raw} --> is not a language code", warning=True)
+        elif text.strip():
+            sections[code] = text.strip()
+    return parts[0].strip(), sections
 
 
 def _text(meta: dict[str, Any], key: str, problem: Any, required: bool = False) -> str | None:
@@ -227,8 +259,12 @@ def dump_entry(entry: Entry) -> str:
         if value:
             meta[key] = value
     meta["status"] = entry.status.value
+    for translation in entry.translations:
+        if translation.title != entry.title:
+            meta[f"title_{translation.lang}"] = translation.title
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=4096)
-    return f"---\n{front}---\n{entry.body.strip()}\n"
+    sections = "".join(f"\n<!-- lang: {t.lang} -->\n{t.body.strip()}\n" for t in entry.translations)
+    return f"---\n{front}---\n{entry.body.strip()}\n{sections}"
 
 
 def write_entries(entries: Iterable[Entry], folder: Path) -> list[Path]:

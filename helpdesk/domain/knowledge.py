@@ -1,13 +1,21 @@
 """Knowledge entries: curated good practice with the ways people ask for it."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from helpdesk.domain.errors import InvalidEntry
 
-__all__ = ["ENTRY_ID_PATTERN", "Entry", "EntryStatus", "entry_from_json", "entry_to_json"]
+__all__ = [
+    "ENTRY_ID_PATTERN",
+    "Entry",
+    "EntryStatus",
+    "Translation",
+    "entry_from_json",
+    "entry_to_json",
+]
 
 # Slug-like, so that an id is also a safe file name (knowledge/<id>.md): no slash, no space,
 # no leading dot. Case is kept: knowledge bases written elsewhere use "LSC-01" too.
@@ -18,6 +26,15 @@ class EntryStatus(StrEnum):
     PUBLISHED = "published"
     DRAFT = "draft"
     RETIRED = "retired"
+
+
+@dataclass(frozen=True)
+class Translation:
+    """An entry's title and answer in another language than its own."""
+
+    lang: str
+    title: str
+    body: str
 
 
 @dataclass(frozen=True)
@@ -32,6 +49,7 @@ class Entry:
     country: str | None = None
     source: str | None = None
     status: EntryStatus = EntryStatus.PUBLISHED
+    translations: tuple[Translation, ...] = ()
 
     def __post_init__(self) -> None:
         if not ENTRY_ID_PATTERN.match(self.id):
@@ -49,6 +67,18 @@ class Entry:
     @property
     def is_published(self) -> bool:
         return self.status is EntryStatus.PUBLISHED
+
+    def in_language(self, languages: Sequence[str]) -> Translation:
+        """Title and answer in the first of ``languages`` the entry has (codes, most wanted
+        first: ``sr-Latn`` before ``sr``); else in the entry's own language."""
+        own = Translation(self.lang, self.title, self.body)
+        by_code = {t.lang: t for t in self.translations}
+        for code in languages:
+            if code == self.lang:
+                return own
+            if code in by_code:
+                return by_code[code]
+        return own
 
     @property
     def phrasings(self) -> tuple[str, ...]:
@@ -69,6 +99,9 @@ def entry_to_json(entry: Entry) -> dict[str, object]:
         "country": entry.country,
         "source": entry.source,
         "status": entry.status.value,
+        "translations": [
+            {"lang": t.lang, "title": t.title, "body": t.body} for t in entry.translations
+        ],
     }
 
 
@@ -84,4 +117,7 @@ def entry_from_json(data: dict[str, Any]) -> Entry:
         country=data.get("country"),
         source=data.get("source"),
         status=EntryStatus(data.get("status", "published")),
+        translations=tuple(
+            Translation(t["lang"], t["title"], t["body"]) for t in data.get("translations", ())
+        ),
     )

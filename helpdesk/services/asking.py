@@ -2,7 +2,7 @@
 
 from helpdesk.domain.knowledge import Entry
 from helpdesk.domain.questions import Action, AskedQuestion, Feedback, Match
-from helpdesk.i18n import Button, Msg, Quote, QuoteStyle, Reply, Text
+from helpdesk.i18n import Button, LanguageName, Msg, Quote, QuoteStyle, Reply, Text
 from helpdesk.matching import MatchPolicy, has_content, suggestions
 from helpdesk.matching.language import guess_language
 from helpdesk.services.curation import WEAK_MATCH, propose_phrasing
@@ -23,7 +23,7 @@ async def ask_question(turn: Turn, knowledge: KnowledgeIndex, text: str) -> None
     if match.action is Action.ANSWER and best is not None:
         question.entry_id = best.id
         await turn.uow.questions.save(question)
-        await turn.reply(_answer(question, best))
+        await turn.reply(_answer(question, best, turn.language))
         return
     offered = suggestions(match.candidates, policy)
     if match.action is Action.SUGGEST and offered:
@@ -112,7 +112,7 @@ async def pick_suggestion(
     await turn.uow.questions.save(question)
     # Found through a suggestion: the official's words may be a phrasing the entry lacks.
     await propose_phrasing(turn.uow, question, entry, turn.now)
-    await turn.reply(_answer(question, entry))
+    await turn.reply(_answer(question, entry, turn.language))
 
 
 async def give_feedback(turn: Turn, question_id: int, feedback: Feedback) -> None:
@@ -152,12 +152,17 @@ async def escalate_question(turn: Turn, knowledge: KnowledgeIndex, question_id: 
     await _escalate(turn, knowledge, question, match, Msg.ASK_ASSIGNED, Msg.ASK_QUEUED)
 
 
-def _answer(question: AskedQuestion, entry: Entry) -> Reply:
+def _answer(question: AskedQuestion, entry: Entry, language: str | None) -> Reply:
+    """The entry in the reader's language when it has it; otherwise in its own, saying so."""
     qid = question.id
+    wanted = [language, language.split("-")[0]] if language else []
+    shown = entry.in_language([code for code in wanted if code])
     parts: list[Text | Quote] = [
-        Quote(entry.title, QuoteStyle.TITLE),
-        Quote(entry.body, QuoteStyle.MARKDOWN),
+        Quote(shown.title, QuoteStyle.TITLE),
+        Quote(shown.body, QuoteStyle.MARKDOWN),
     ]
+    if language and shown.lang.split("-")[0] != language.split("-")[0]:
+        parts.append(Text(Msg.ANSWER_OTHER_LANGUAGE, {"language": LanguageName(shown.lang)}))
     place = ", ".join(p for p in (entry.city, entry.country) if p)
     if place:
         parts.append(Text(Msg.ANSWER_PRACTICE_OF, {"place": place}))

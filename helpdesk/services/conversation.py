@@ -145,7 +145,9 @@ class Helpdesk:
             app_language = (
                 normalize_language_code(message.language_code) if message.language_code else None
             )
-            turn = Turn(uow, now, identity, person, app_language, self.timings)
+            turn = Turn(
+                uow, now, identity, person, app_language, self.timings, written=message.text
+            )
             await self._dispatch(turn, message)
             await uow.commit()
         return True

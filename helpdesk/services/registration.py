@@ -5,7 +5,7 @@ import logging
 from helpdesk.domain.invites import hash_code
 from helpdesk.domain.languages import SUPPORTED_LANGUAGES, normalize_language_code
 from helpdesk.domain.people import Role
-from helpdesk.i18n import LanguageName, Msg, Reply, Text
+from helpdesk.i18n import Button, LanguageName, Msg, Quote, Reply, Text, language_name
 from helpdesk.services.turn import Turn
 
 __all__ = ["ROLE_TEXT", "choose_language", "help_for", "register"]
@@ -50,7 +50,16 @@ async def register(turn: Turn, code: str, display_name: str | None) -> None:
 async def choose_language(turn: Turn, argument: str) -> None:
     codes = ", ".join(SUPPORTED_LANGUAGES)
     if not argument:
-        await turn.reply(Reply.say(Msg.LANGUAGE_USAGE, codes=codes))
+        # A button per language, each named in its own language.
+        await turn.reply(
+            Reply(
+                (Text(Msg.LANGUAGE_USAGE, {"codes": codes}),),
+                buttons=tuple(
+                    Button(Quote(language_name(code)), f"/language {code}")
+                    for code in SUPPORTED_LANGUAGES
+                ),
+            )
+        )
         return
     wanted = normalize_language_code(argument.split()[0])
     by_lower = {code.lower(): code for code in SUPPORTED_LANGUAGES}

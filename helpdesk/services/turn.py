@@ -11,22 +11,33 @@ from datetime import datetime
 from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.domain.schedule import Timings
 from helpdesk.i18n import Reply
+from helpdesk.matching.language import guess_language, is_cyrillic
 from helpdesk.services.ports import UnitOfWork
 
 __all__ = ["Turn", "language_for", "queue_reply"]
 
+_CYRILLIC = frozenset({"sr", "mk"})  # the catalogues written in Cyrillic
+
 log = logging.getLogger(__name__)
 
 
-def language_for(person: Person | None, app_language: str | None = None) -> str | None:
-    """The language to write to someone in: their choice, their app's, their invitation's."""
+def language_for(
+    person: Person | None, app_language: str | None = None, written: str | None = None
+) -> str | None:
+    """The language to write to someone in: their /language choice; else their app's,
+    else their invitation's. Someone who writes in Cyrillic and has not chosen gets
+    Cyrillic back: Serbian rather than Serbian in Latin script, and Serbian or Macedonian
+    (guessed from the text) rather than a language written in Latin letters."""
     if person is not None and person.ui_language:
         return person.ui_language
-    if app_language:
-        return app_language
-    if person is not None and person.languages:
-        return person.languages[0]
-    return None
+    base = app_language or (person.languages[0] if person and person.languages else None)
+    if written and is_cyrillic(written) and base not in _CYRILLIC:
+        if base == "sr-Latn":
+            return "sr"
+        known = person.languages if person is not None else ()
+        guessed = guess_language(written, known)
+        return guessed if guessed in _CYRILLIC else "sr"
+    return base
 
 
 async def queue_reply(
@@ -51,6 +62,12 @@ class Turn:
     person: Person | None
     app_language: str | None = None
     timings: Timings = field(default_factory=Timings)  # what ticket changes schedule
+    written: str | None = None  # the message's text: its script says which script to answer in
+
+    @property
+    def language(self) -> str | None:
+        """The language replies to the sender are written in."""
+        return language_for(self.person, self.app_language, self.written)
 
     @property
     def sender(self) -> Person:
@@ -65,7 +82,7 @@ class Turn:
 
     async def reply(self, reply: Reply) -> None:
         """Answer the sender where they wrote from."""
-        language = language_for(self.person, self.app_language)
+        language = self.language
         await queue_reply(self.uow, self.identity, self.person, reply, self.now, language)
 
     async def notify(self, person: Person, reply: Reply) -> None:

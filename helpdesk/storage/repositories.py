@@ -17,7 +17,13 @@ from helpdesk.domain.curation import (
     describe_change,
 )
 from helpdesk.domain.invites import Invite
-from helpdesk.domain.knowledge import Entry, EntryStatus, entry_from_json, entry_to_json
+from helpdesk.domain.knowledge import (
+    Entry,
+    EntryStatus,
+    Translation,
+    entry_from_json,
+    entry_to_json,
+)
 from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.domain.questions import Action, AskedQuestion, Candidate, Feedback
 from helpdesk.domain.routing import ExpertLoad
@@ -304,6 +310,9 @@ class SqlEntries(_Repository):
         row.country = entry.country
         row.source = entry.source
         row.status = entry.status.value
+        row.translations = [
+            {"lang": t.lang, "title": t.title, "body": t.body} for t in entry.translations
+        ]
         row.updated_at = at
         await self.session.execute(
             delete(EntryQuestionRow).where(EntryQuestionRow.entry_id == entry.id)
@@ -390,6 +399,9 @@ class SqlEntries(_Repository):
                 country=row.country,
                 source=row.source,
                 status=EntryStatus(row.status),
+                translations=tuple(
+                    Translation(t["lang"], t["title"], t["body"]) for t in row.translations or ()
+                ),
             )
             for row in rows
         ]

@@ -134,6 +134,8 @@ class EntryRow(Base):
     country: Mapped[str | None] = mapped_column(String(120))
     source: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), index=True)
+    # [{"lang", "title", "body"}]: the entry in other languages than its own
+    translations: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
