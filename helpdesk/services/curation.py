@@ -94,27 +94,32 @@ async def _entry(uow: UnitOfWork, entry_id: str) -> Entry:
 async def publish_entry(
     uow: UnitOfWork, entry_id: str, author: str, now: datetime, write: EntryWriter | None
 ) -> Entry:
-    entry = await _entry(uow, entry_id)
-    if entry.status is EntryStatus.PUBLISHED:
-        raise CurationError(Msg.CURATE_ALREADY, entry=entry_id, status=entry.status.value)
-    published = dataclasses.replace(entry, status=EntryStatus.PUBLISHED)
-    await uow.entries.upsert(published, now, author=author)
-    if write is not None:
-        write(published)
-    return published
+    return await _set_status(uow, entry_id, EntryStatus.PUBLISHED, author, now, write)
 
 
 async def retire_entry(
     uow: UnitOfWork, entry_id: str, author: str, now: datetime, write: EntryWriter | None
 ) -> Entry:
+    """No longer answers; its file is kept, marked retired, so an import keeps it so."""
+    return await _set_status(uow, entry_id, EntryStatus.RETIRED, author, now, write)
+
+
+async def _set_status(
+    uow: UnitOfWork,
+    entry_id: str,
+    status: EntryStatus,
+    author: str,
+    now: datetime,
+    write: EntryWriter | None,
+) -> Entry:
     entry = await _entry(uow, entry_id)
-    if entry.status is EntryStatus.RETIRED:
-        raise CurationError(Msg.CURATE_ALREADY, entry=entry_id, status=entry.status.value)
-    retired = dataclasses.replace(entry, status=EntryStatus.RETIRED)
-    await uow.entries.upsert(retired, now, author=author)
+    if entry.status is status:
+        raise CurationError(Msg.CURATE_ALREADY, entry=entry_id, status=status.value)
+    changed = dataclasses.replace(entry, status=status)
+    await uow.entries.upsert(changed, now, author=author)
     if write is not None:
-        write(retired)  # kept in the folder, marked retired: an import keeps it retired
-    return retired
+        write(changed)
+    return changed
 
 
 async def restore_version(

@@ -165,6 +165,15 @@ async def _ticket_for(turn: Turn, number: int) -> Ticket | None:
     return ticket
 
 
+async def _officials_ticket(turn: Turn, number: int) -> Ticket | None:
+    """The ticket if the sender is the official who asked; otherwise they are told."""
+    ticket = await _ticket_for(turn, number)
+    if ticket is not None and ticket.official_id != turn.sender_id:
+        await turn.reply(Reply.say(Msg.TICKET_NOT_YOURS, ticket=number))
+        return None
+    return ticket
+
+
 async def _wrong_state(turn: Turn, ticket: Ticket) -> None:
     await turn.reply(
         Reply.say(Msg.TICKET_WRONG_STATE, ticket=_id(ticket), status=status_text(ticket))
@@ -224,11 +233,8 @@ async def decline_ticket(turn: Turn, number: int) -> None:
 
 
 async def rate_ticket(turn: Turn, number: int, rating: Feedback) -> None:
-    ticket = await _ticket_for(turn, number)
+    ticket = await _officials_ticket(turn, number)
     if ticket is None:
-        return
-    if ticket.official_id != turn.sender_id:
-        await turn.reply(Reply.say(Msg.TICKET_NOT_YOURS, ticket=number))
         return
     try:
         ticket.rate(rating, turn.now)
@@ -264,11 +270,8 @@ async def cancel_ticket(turn: Turn, number: int) -> None:
 
 async def score_ticket(turn: Turn, number: int, score: int, comment: str | None) -> None:
     """A 1-5 rating, with an optional comment, by the ticket's official."""
-    ticket = await _ticket_for(turn, number)
+    ticket = await _officials_ticket(turn, number)
     if ticket is None:
-        return
-    if ticket.official_id != turn.sender_id:
-        await turn.reply(Reply.say(Msg.TICKET_NOT_YOURS, ticket=number))
         return
     try:
         ticket.score_with(score, turn.now, comment)
@@ -282,11 +285,8 @@ async def score_ticket(turn: Turn, number: int, score: int, comment: str | None)
 async def follow_up_ticket(turn: Turn, number: int, outcome: FollowUp) -> None:
     """The official's answer to the follow-up: thanks and a 1-5 rating, or, when they need
     more help, the ticket goes back to the expert who answered it."""
-    ticket = await _ticket_for(turn, number)
+    ticket = await _officials_ticket(turn, number)
     if ticket is None:
-        return
-    if ticket.official_id != turn.sender_id:
-        await turn.reply(Reply.say(Msg.TICKET_NOT_YOURS, ticket=number))
         return
     try:
         ticket.record_follow_up(outcome, turn.now)
