@@ -58,9 +58,10 @@ ENTRIES = (
 @dataclass
 class Delivered:
     address: str
-    text: str
+    text: str  # in English, whatever the language: tests read one language
     buttons: tuple[tuple[str, str], ...]
     ref: str | None
+    language: str | None = None  # the language it was sent in
 
 
 @dataclass
@@ -73,8 +74,8 @@ class RecordingTransport:
     ready: bool = True
 
     async def send(self, address: str, reply: Reply, language: str | None, key: str = "") -> str:
-        rendered = self.translator.render(reply, language)
-        self.sent.append(Delivered(address, rendered.text, rendered.buttons, reply.ref))
+        rendered = self.translator.render(reply, "en")
+        self.sent.append(Delivered(address, rendered.text, rendered.buttons, reply.ref, language))
         return f"{self.platform}-{len(self.sent)}"
 
     def for_address(self, address: str) -> list[Delivered]:

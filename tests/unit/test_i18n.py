@@ -66,9 +66,9 @@ def test_plural_forms() -> None:
 def test_unknown_language_falls_back_to_english() -> None:
     t = Translator()
     assert t.translate(Msg.BUTTON_HELPFUL, "xx", {}) == "Helpful"
-    assert t.translate(Msg.BUTTON_HELPFUL, "sr-Latn", {}) == t.translate(
-        Msg.BUTTON_HELPFUL, "sr", {}
-    )
+    # A regional variant without a catalogue of its own falls back to its language.
+    assert t.translate(Msg.BUTTON_HELPFUL, "fr-CA", {}) == t.translate(Msg.BUTTON_HELPFUL, "fr", {})
+    assert t.translate(Msg.BUTTON_HELPFUL, "fr", {}) != "Helpful"
     assert t.translate(Msg.BUTTON_HELPFUL, None, {}) == "Helpful"
 
 
