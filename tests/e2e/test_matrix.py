@@ -143,3 +143,21 @@ async def test_a_group_room_gets_a_polite_refusal(people: People, bot: Bot) -> N
     ana.room_id = created.room_id
     reply = await ana.expect("I only answer in direct chats")
     assert reply.sender == bot.user_id
+
+
+async def test_every_language_through_matrix(people: People, bot: Bot) -> None:
+    from helpdesk.domain.languages import SUPPORTED_LANGUAGES
+    from helpdesk.i18n import LanguageName, Msg, Translator
+
+    t = Translator()
+    bot.start()
+    ana = await registered(people, bot, "ana")
+    for code in SUPPORTED_LANGUAGES:
+        await ana.say(f"!language {code}")
+        await ana.expect(t.translate(Msg.LANGUAGE_SET, code, {"language": LanguageName(code)}))
+        await ana.say("How do we set up a local safety council?")
+        answer = await ana.expect(t.translate(Msg.ANSWER_DID_IT_HELP, code, {}))
+        for key in (Msg.CHOOSE_BY_NUMBER, Msg.BUTTON_HELPFUL, Msg.BUTTON_ASK_EXPERT):
+            assert t.translate(key, code, {}) in answer.body, (code, key)
+        await ana.say("/help")
+        await ana.expect(t.translate(Msg.HELP_OFFICIAL, code, {}).split("\n")[0])

@@ -279,3 +279,31 @@ async def test_a_long_answer_arrives_in_pieces_telegram_accepts(
     assert all(f"Step {i}." in text for i in range(12)) and "<план>" in text
     # The keyboard goes with the last piece.
     assert buttons(pieces[-1]) and not any(buttons(p) for p in pieces[:-1])
+
+
+async def test_every_language_through_telegram(api: BotApiServer, tbot: TelegramBot) -> None:
+    from helpdesk.domain.languages import SUPPORTED_LANGUAGES
+    from helpdesk.i18n import LanguageName, Msg, Translator
+
+    t = Translator()
+    tbot.start()
+    ana = await tbot.register("ana")
+    api.send(ana, "/language")
+    choose = await api.expect(ana.id, "/language")
+    assert len(buttons(choose)) == len(SUPPORTED_LANGUAGES)
+    for code in SUPPORTED_LANGUAGES:
+        api.press(ana, choose.message_id, f"/language {code}")
+        await api.expect(
+            ana.id, t.translate(Msg.LANGUAGE_SET, code, {"language": LanguageName(code)})
+        )
+        api.send(ana, "How do we set up a local safety council?")
+        answer = await api.expect(ana.id, t.translate(Msg.ANSWER_DID_IT_HELP, code, {}))
+        labels = set(buttons(answer))
+        for key in (Msg.BUTTON_HELPFUL, Msg.BUTTON_NOT_HELPFUL, Msg.BUTTON_ASK_EXPERT):
+            assert t.translate(key, code, {}) in labels, (code, labels)
+        api.send(ana, "/help")
+        await api.expect(ana.id, t.translate(Msg.HELP_OFFICIAL, code, {}).split("\n")[0])
+        if len(code) == 2 and code != "en":  # the menu in every language Telegram names
+            menu = api.commands({"type": "all_private_chats"}, language_code=code)
+            assert menu[0]["description"] == t.translate(Msg.MENU_HELP, code, {})
+    assert api.rejected == []
