@@ -26,6 +26,7 @@ from helpdesk.services.knowledge import (
     MatcherFactory,
     import_entries,
 )
+from helpdesk.services.pace import Pace
 from helpdesk.services.ports import Clock, UnitOfWork
 from helpdesk.settings import Settings
 from helpdesk.storage.database import Database
@@ -126,6 +127,7 @@ async def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> App:
         InputLimits(max_length=settings.max_message_length),
         timings_from(settings),
         write_entry=entry_writer(settings.knowledge_dir),
+        pace=Pace(settings.max_messages_per_minute),
     )
     return App(settings, database, knowledge, helpdesk, Translator(), clock)
 

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     embedding_threads: int = Field(default=0, ge=0, le=64)  # 0: up to 4, as cores allow
 
     max_message_length: int = Field(default=4000, ge=100)
+    # More than a person types, buttons included; beyond it, a polite "wait a minute".
+    max_messages_per_minute: int = Field(default=40, ge=1)
     invite_valid_for: Duration = timedelta(days=30)
 
     @field_validator("quiet_hours")

@@ -91,6 +91,7 @@ class Msg(StrEnum):
     COMMAND_NOT_ALLOWED = "command.not_allowed"
     ERROR_INTERNAL = "error.internal"
     INPUT_EDITED = "input.edited"
+    RATE_LIMITED = "rate.limited"
     # Follow-through over time (reminders, reassignment, follow-ups, digests)
     EXPERT_REMINDER = "expert.reminder"
     EXPERT_TICKET_MOVED = "expert.ticket_moved"

@@ -24,6 +24,7 @@ from helpdesk.services.connections import introduce, request_connection
 from helpdesk.services.curation import EntryWriter
 from helpdesk.services.input import InputLimits, check_question, clean_text
 from helpdesk.services.knowledge import KnowledgeIndex
+from helpdesk.services.pace import Pace
 from helpdesk.services.ports import Clock, UnitOfWorkFactory
 from helpdesk.services.registration import choose_language, help_for, register
 from helpdesk.services.tickets import (
@@ -80,6 +81,7 @@ class Helpdesk:
         limits: InputLimits | None = None,
         timings: Timings | None = None,
         write_entry: EntryWriter | None = None,
+        pace: Pace | None = None,
     ) -> None:
         self.uow = uow
         self.knowledge = knowledge
@@ -87,6 +89,7 @@ class Helpdesk:
         self.limits = limits or InputLimits()
         self.timings = timings or Timings()
         self.write_entry = write_entry  # published entries go back to knowledge/ too
+        self.pace = pace or Pace()
         self._commands: dict[str, tuple[frozenset[Role] | None, _Handler]] = {
             "help": (None, self._help),
             "ask": (None, self._ask),
@@ -140,6 +143,14 @@ class Helpdesk:
                 await uow.inbound.record(
                     message.platform, message.message_id, person.id if person else None, now
                 )
+            pace = self.pace.check(f"{message.platform}:{message.address}", now)
+            if pace != "ok":
+                if pace == "warn":
+                    await Turn(uow, now, identity, person, written=message.text).reply(
+                        Reply.say(Msg.RATE_LIMITED)
+                    )
+                await uow.commit()
+                return True
             if person is not None:
                 await uow.people.touch(identity, now)
             app_language = (

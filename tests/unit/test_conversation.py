@@ -383,3 +383,18 @@ async def test_other_reactions_and_reactions_to_other_messages_say_nothing(
 async def test_an_undecryptable_message_gets_instructions(people: Chat) -> None:
     reply = await people.said_to("ana", None, undecryptable=True)
     assert "could not read your message" in reply.text
+
+
+async def test_someone_writing_too_fast_is_told_once_and_slowed(
+    people: Chat, clock: FakeClock
+) -> None:
+    from helpdesk.services.pace import Pace
+
+    people.helpdesk.pace = Pace(per_minute=5)
+    replies = [await people.say("ana", f"/help {i}") for i in range(8)]
+    told = [r for batch in replies for r in batch if "faster than I can answer" in r.text]
+    assert len(told) == 1  # once, not for every message
+    assert sum(1 for batch in replies if batch) == 6  # five answered, one told to wait
+    assert replies[6] == [] and replies[7] == []
+    clock.advance(minutes=1)
+    assert await people.say("ana", "/help") != []  # a minute later, answered again
