@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 from helpdesk.i18n import Msg, Quote, QuoteStyle, Reply, Translator
 from helpdesk.i18n.messages import Part
 
-__all__ = ["RichText", "render_rich"]
+__all__ = ["RichText", "markdown_parser", "render_rich"]
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,8 @@ class RichText:
 
 
 @cache
-def _markdown() -> MarkdownIt:
+def markdown_parser() -> MarkdownIt:
+    """CommonMark without raw HTML: what curators write can never inject markup."""
     return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("strikethrough")
 
 
@@ -37,7 +38,7 @@ def _part_html(translator: Translator, part: Part, language: str | None) -> str:
         if part.style is QuoteStyle.TITLE:
             return f"<p><strong>{html.escape(part.text)}</strong></p>"
         if part.style is QuoteStyle.MARKDOWN:
-            rendered: str = _markdown().render(part.text)
+            rendered: str = markdown_parser().render(part.text)
             return rendered.strip()
         return f"<blockquote>{_escape_lines(part.text)}</blockquote>"
     return f"<p>{_escape_lines(translator.part(part, language))}</p>"

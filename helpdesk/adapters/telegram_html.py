@@ -10,11 +10,10 @@ replies are cut between paragraphs, and the buttons go with the last piece.
 import html
 import re
 from dataclasses import dataclass
-from functools import cache
 
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from helpdesk.adapters.rich_text import markdown_parser
 from helpdesk.i18n import Quote, QuoteStyle, Reply, Translator
 from helpdesk.i18n.messages import Part
 
@@ -36,11 +35,6 @@ _INLINE_TAGS = {
 class TelegramText:
     chunks: tuple[str, ...]  # HTML, each within Telegram's limit
     buttons: tuple[tuple[str, str], ...]  # (label, action) for the last chunk
-
-
-@cache
-def _markdown() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("strikethrough")
 
 
 def _inline(children: list[Token]) -> str:
@@ -79,7 +73,7 @@ def _markdown_blocks(source: str) -> list[str]:
     marker = ""  # of the list item whose first paragraph comes next
     quote_depth = 0
     heading = False
-    for token in _markdown().parse(source):
+    for token in markdown_parser().parse(source):
         kind = token.type
         if kind == "bullet_list_open":
             lists.append([-1])

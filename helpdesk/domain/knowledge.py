@@ -15,6 +15,8 @@ __all__ = [
     "Translation",
     "entry_from_json",
     "entry_to_json",
+    "translations_from_json",
+    "translations_to_json",
 ]
 
 # Slug-like, so that an id is also a safe file name (knowledge/<id>.md): no slash, no space,
@@ -86,6 +88,14 @@ class Entry:
         return (self.title, *self.questions)
 
 
+def translations_to_json(translations: Sequence[Translation]) -> list[dict[str, str]]:
+    return [{"lang": t.lang, "title": t.title, "body": t.body} for t in translations]
+
+
+def translations_from_json(data: Sequence[dict[str, str]] | None) -> tuple[Translation, ...]:
+    return tuple(Translation(t["lang"], t["title"], t["body"]) for t in data or ())
+
+
 def entry_to_json(entry: Entry) -> dict[str, object]:
     """The entry as plain data (kept with each version of it)."""
     return {
@@ -99,9 +109,7 @@ def entry_to_json(entry: Entry) -> dict[str, object]:
         "country": entry.country,
         "source": entry.source,
         "status": entry.status.value,
-        "translations": [
-            {"lang": t.lang, "title": t.title, "body": t.body} for t in entry.translations
-        ],
+        "translations": translations_to_json(entry.translations),
     }
 
 
@@ -117,7 +125,5 @@ def entry_from_json(data: dict[str, Any]) -> Entry:
         country=data.get("country"),
         source=data.get("source"),
         status=EntryStatus(data.get("status", "published")),
-        translations=tuple(
-            Translation(t["lang"], t["title"], t["body"]) for t in data.get("translations", ())
-        ),
+        translations=translations_from_json(data.get("translations")),
     )

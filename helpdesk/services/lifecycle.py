@@ -35,7 +35,6 @@ __all__ = [
     "cancel_pending",
     "ensure_digests",
     "local_time",
-    "next_actions",
     "overdue",
     "run_due",
 ]
@@ -101,10 +100,6 @@ async def _schedule(
             created_at=turn.now,
         )
     )
-
-
-async def next_actions(uow: UnitOfWork, ticket_id: int) -> list[ScheduledAction]:
-    return await uow.schedule.pending(ticket_id=ticket_id)
 
 
 def overdue(tickets: Sequence[Ticket], now: datetime, timings: Timings) -> list[Ticket]:

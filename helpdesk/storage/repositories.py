@@ -20,9 +20,10 @@ from helpdesk.domain.invites import Invite
 from helpdesk.domain.knowledge import (
     Entry,
     EntryStatus,
-    Translation,
     entry_from_json,
     entry_to_json,
+    translations_from_json,
+    translations_to_json,
 )
 from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.domain.questions import Action, AskedQuestion, Candidate, Feedback
@@ -310,9 +311,7 @@ class SqlEntries(_Repository):
         row.country = entry.country
         row.source = entry.source
         row.status = entry.status.value
-        row.translations = [
-            {"lang": t.lang, "title": t.title, "body": t.body} for t in entry.translations
-        ]
+        row.translations = translations_to_json(entry.translations)
         row.updated_at = at
         await self.session.execute(
             delete(EntryQuestionRow).where(EntryQuestionRow.entry_id == entry.id)
@@ -369,13 +368,16 @@ class SqlEntries(_Repository):
         )
 
     async def revision(self) -> str:
-        count, latest = (
-            await self.session.execute(select(func.count(), func.max(EntryRow.updated_at)))
-        ).one()
         # Every change adds a version: their number moves even when two changes share a
-        # timestamp (a fast publish after a promote, a test's frozen clock).
-        versions = await self.session.scalar(select(func.count()).select_from(EntryVersionRow))
-        return f"{count}:{latest}:{versions}"
+        # timestamp (a fast publish after a promote, a test's frozen clock). One statement:
+        # this runs before every message.
+        versions = select(func.count()).select_from(EntryVersionRow).scalar_subquery()
+        count, latest, changes = (
+            await self.session.execute(
+                select(func.count(), func.max(EntryRow.updated_at), versions).select_from(EntryRow)
+            )
+        ).one()
+        return f"{count}:{latest}:{changes}"
 
     async def _entries(self, rows: Sequence[EntryRow]) -> list[Entry]:
         if not rows:
@@ -399,9 +401,7 @@ class SqlEntries(_Repository):
                 country=row.country,
                 source=row.source,
                 status=EntryStatus(row.status),
-                translations=tuple(
-                    Translation(t["lang"], t["title"], t["body"]) for t in row.translations or ()
-                ),
+                translations=translations_from_json(row.translations),
             )
             for row in rows
         ]
