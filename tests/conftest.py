@@ -1,7 +1,15 @@
+import asyncio
+from collections.abc import Iterator
+
 import pytest
 
+from helpdesk.storage.database import Database
 from tests.fakes import FakeClock, FakeStore, FakeUnitOfWork
+from tests.postgres import PostgresServer
 from tests.support import Chat
+
+# A database with the current schema, copied for every test that asks for PostgreSQL.
+PG_TEMPLATE = "helpdesk_template"
 
 
 @pytest.fixture
@@ -20,3 +28,24 @@ async def chat(store: FakeStore, clock: FakeClock) -> Chat:
     chat = Chat(lambda: FakeUnitOfWork(store), clock)
     await chat.setup()
     return chat
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the whole run, with a migrated template database."""
+    server = PostgresServer.create()
+    server.start()
+    try:
+        server.psql(f"CREATE DATABASE {PG_TEMPLATE}")
+        asyncio.run(_migrate(server.url(PG_TEMPLATE)))
+        yield server
+    finally:
+        server.stop()
+
+
+async def _migrate(url: str) -> None:
+    database = Database.connect(url)
+    try:
+        await database.upgrade()
+    finally:
+        await database.close()

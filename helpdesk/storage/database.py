@@ -81,11 +81,13 @@ class Database:
     def unit_of_work(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.sessions)
 
-    async def upgrade(self) -> None:
-        """Apply the migrations that have not run yet (a no-op when the schema is current)."""
+    async def upgrade(self, revision: str = "head") -> None:
+        """Apply the migrations that have not run yet (a no-op when the schema is current).
+
+        ``revision`` stops at an older schema: tests use it to build yesterday's database."""
         try:
             async with self.engine.begin() as connection:
-                await connection.run_sync(_upgrade)
+                await connection.run_sync(_upgrade, revision)
         except OSError as error:
             raise DatabaseError(f"cannot reach the database: {error}") from error
         except Exception as error:
@@ -122,12 +124,13 @@ def _alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection, revision: str) -> None:
     config = _alembic_config(connection)
-    head = ScriptDirectory.from_config(config).get_current_head()
-    if MigrationContext.configure(connection).get_current_revision() == head:
+    if revision == "head":
+        revision = ScriptDirectory.from_config(config).get_current_head() or revision
+    if MigrationContext.configure(connection).get_current_revision() == revision:
         return
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
 def _is_connection_error(error: Exception) -> bool:

@@ -1,27 +1,31 @@
 """The ``helpdesk`` command, run as a user runs it: in a subprocess, on a real database."""
 
+import asyncio
 import json
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import text
+
+from helpdesk.storage.database import Database
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 
 
 class Cli:
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, database_url: str) -> None:
         self.cwd = tmp_path
-        self.database = tmp_path / "helpdesk.db"
+        self.database_url = database_url
         self.env = {
             **os.environ,
-            "HELPDESK_DATABASE_URL": f"sqlite:///{self.database}",
+            "HELPDESK_DATABASE_URL": database_url,
             "PYTHONWARNINGS": "error",
             # Lexical unless a test is about the embedding model: embedding takes seconds.
             "HELPDESK_SEMANTIC_MATCHING": "false",
@@ -50,8 +54,17 @@ class Cli:
 
 
 @pytest.fixture
-def cli(tmp_path: Path) -> Cli:
-    return Cli(tmp_path)
+def cli(tmp_path: Path, database_url: str) -> Cli:
+    return Cli(tmp_path, database_url)
+
+
+async def first_row(url: str, sql: str) -> tuple[Any, ...]:
+    database = Database.connect(url)
+    try:
+        async with database.engine.connect() as connection:
+            return tuple((await connection.execute(text(sql))).one())
+    finally:
+        await database.close()
 
 
 def assert_one_line_failure(done: subprocess.CompletedProcess[str]) -> None:
@@ -110,7 +123,7 @@ def test_validate_import_list_export_round_trip(cli: Cli, tmp_path: Path) -> Non
     ]
 
     cli.ok("kb", "export", str(tmp_path / "exported"))
-    other = Cli(tmp_path / "second")
+    other = Cli(tmp_path / "second", f"sqlite:///{tmp_path / 'second.db'}")
     other.cwd.mkdir()
     other.ok("kb", "import", str(tmp_path / "exported"))
     assert other.ok("kb", "list", "--json") == cli.ok("kb", "list", "--json")
@@ -280,11 +293,13 @@ def test_invite_prints_the_code_last_and_stores_only_its_hash(cli: Cli) -> None:
     )
     code = out.strip().splitlines()[-1]
     assert re.fullmatch(r"[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}", code), out
-    with sqlite3.connect(cli.database) as db:
-        row = db.execute("select code_hash, role, languages, topics from invites").fetchone()
+    row = asyncio.run(
+        first_row(cli.database_url, "select code_hash, role, languages, topics from invites")
+    )
     assert code not in str(row) and code.replace("-", "") not in str(row)
-    assert row[1] == "expert" and json.loads(row[2]) == ["bs", "en"]
-    assert json.loads(row[3]) == ["youth", "returnees"]
+    languages, topics = (v if isinstance(v, list) else json.loads(v) for v in row[2:])
+    assert row[1] == "expert" and languages == ["bs", "en"]
+    assert topics == ["youth", "returnees"]
 
 
 def test_tickets_experts_stats_and_db_upgrade(cli: Cli) -> None:

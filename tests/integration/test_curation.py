@@ -159,13 +159,13 @@ async def test_stats_in_chat(console: Console, app: App) -> None:
     assert "By language: en 2" in printed
 
 
-def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def cli(tmp_path: Path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "helpdesk", *args],
         cwd=tmp_path,
         env={
             **os.environ,
-            "HELPDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'helpdesk.db'}",
+            "HELPDESK_DATABASE_URL": database_url,
             "HELPDESK_KNOWLEDGE_DIR": str(tmp_path / "knowledge"),
             "HELPDESK_SEMANTIC_MATCHING": "false",
         },
@@ -179,40 +179,42 @@ def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 async def test_the_cli_promotes_publishes_shows_history_and_restores(
     console: Console, app: App, tmp_path: Path, database_url: str
 ) -> None:
-    assert database_url.endswith(str(tmp_path / "helpdesk.db"))
     await answered_ticket(console, app)
     await app.close()
-    done = cli(tmp_path, "kb", "promote", "1")
+    done = cli(tmp_path, database_url, "kb", "promote", "1")
     assert done.returncode == 0, done.stderr
     entry_id = done.stdout.split("Draft entry ")[1].split(" ")[0]
-    assert cli(tmp_path, "kb", "promote", "1").returncode != 0  # once
-    assert "not valid" not in cli(tmp_path, "kb", "show", entry_id).stdout
-    assert cli(tmp_path, "kb", "publish", entry_id).returncode == 0
+    assert cli(tmp_path, database_url, "kb", "promote", "1").returncode != 0  # once
+    assert "not valid" not in cli(tmp_path, database_url, "kb", "show", entry_id).stdout
+    assert cli(tmp_path, database_url, "kb", "publish", entry_id).returncode == 0
     assert (tmp_path / "knowledge" / f"{entry_id}.md").exists()
-    assert cli(tmp_path, "kb", "retire", entry_id).returncode == 0
-    history = cli(tmp_path, "kb", "history", entry_id).stdout.splitlines()
+    assert cli(tmp_path, database_url, "kb", "retire", entry_id).returncode == 0
+    history = cli(tmp_path, database_url, "kb", "history", entry_id).stdout.splitlines()
     assert [line.split()[0] for line in history] == ["v1", "v2", "v3"]
     assert "status published → retired" in history[2]
-    assert cli(tmp_path, "kb", "restore", entry_id, "2").returncode == 0
-    listed = [json.loads(x) for x in cli(tmp_path, "kb", "list", "--json").stdout.splitlines()]
+    assert cli(tmp_path, database_url, "kb", "restore", entry_id, "2").returncode == 0
+    listed = [
+        json.loads(x)
+        for x in cli(tmp_path, database_url, "kb", "list", "--json").stdout.splitlines()
+    ]
     assert {e["id"]: e["status"] for e in listed}[entry_id] == "published"
-    assert "(restored v2)" in cli(tmp_path, "kb", "history", entry_id).stdout
-    missing = cli(tmp_path, "kb", "publish", "no-such-entry")
+    assert "(restored v2)" in cli(tmp_path, database_url, "kb", "history", entry_id).stdout
+    missing = cli(tmp_path, database_url, "kb", "publish", "no-such-entry")
     assert missing.returncode != 0 and "There is no entry no-such-entry" in missing.stderr
 
 
-def test_proposals_from_the_cli(tmp_path: Path) -> None:
-    assert cli(tmp_path, "kb", "proposals").stderr.strip() == "0 pending"
-    rejected = cli(tmp_path, "kb", "proposals", "--accept", "7")
+def test_proposals_from_the_cli(tmp_path: Path, database_url: str) -> None:
+    assert cli(tmp_path, database_url, "kb", "proposals").stderr.strip() == "0 pending"
+    rejected = cli(tmp_path, database_url, "kb", "proposals", "--accept", "7")
     assert rejected.returncode != 0 and "no pending proposal #7" in rejected.stderr
 
 
-def test_stats_csv_report_png_and_gaps_on_an_empty_base(tmp_path: Path) -> None:
-    done = cli(tmp_path, "stats", "--csv")
+def test_stats_csv_report_png_and_gaps_on_an_empty_base(tmp_path: Path, database_url: str) -> None:
+    done = cli(tmp_path, database_url, "stats", "--csv")
     assert done.returncode == 0 and done.stdout.startswith("week,questions,answered")
-    png = cli(tmp_path, "report", "--png", str(tmp_path / "chart.png"))
+    png = cli(tmp_path, database_url, "report", "--png", str(tmp_path / "chart.png"))
     assert png.returncode != 0 and "nothing to draw" in png.stderr
-    assert cli(tmp_path, "report", "gaps").stderr.strip() == "0 gaps"
+    assert cli(tmp_path, database_url, "report", "gaps").stderr.strip() == "0 gaps"
     _ = timedelta
 
 

@@ -51,7 +51,7 @@ async def ask(app: App, count: int) -> None:
 async def reminders_queued(app: App) -> int:
     async with app.database.engine.connect() as connection:
         found = await connection.execute(
-            text("select count(*) from outbox where payload like '%expert.reminder%'")
+            text("select count(*) from outbox where cast(payload as text) like '%expert.reminder%'")
         )
         return int(found.scalar_one())
 
