@@ -284,10 +284,7 @@ class _Outbox:
         }
         return item_id
 
-    async def pending(
-        self, platforms: Sequence[str], now: datetime, limit: int = 100
-    ) -> list[OutboxItem]:
-        items = []
+    async def next_due(self, platforms: Sequence[str], now: datetime) -> OutboxItem | None:
         for item_id, row in sorted(self.store.outbox.items()):
             identity = row["identity"]
             assert isinstance(identity, ChatIdentity)
@@ -303,8 +300,8 @@ class _Outbox:
             assert language is None or isinstance(language, str)
             attempts = row.get("attempts", 0)
             assert isinstance(attempts, int)
-            items.append(OutboxItem(item_id, identity, person_id, language, reply, at, attempts))
-        return items[:limit]
+            return OutboxItem(item_id, identity, person_id, language, reply, at, attempts)
+        return None
 
     async def mark_delivered(self, item_id: int, message_id: str | None, at: datetime) -> None:
         self.store.outbox[item_id].update(delivered=True, message_id=message_id)
@@ -328,13 +325,13 @@ class _Inbound:
     def __init__(self, store: FakeStore) -> None:
         self.store = store
 
-    async def seen(self, platform: str, message_id: str) -> bool:
-        return (platform, message_id) in self.store.inbound
-
-    async def record(
+    async def claim(
         self, platform: str, message_id: str, person_id: int | None, at: datetime
-    ) -> None:
+    ) -> bool:
+        if (platform, message_id) in self.store.inbound:
+            return False
         self.store.inbound.add((platform, message_id))
+        return True
 
 
 class _Menus:

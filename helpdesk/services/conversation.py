@@ -136,13 +136,11 @@ class Helpdesk:
         await self.knowledge.refresh()
         now = self.clock()
         async with self.uow() as uow:
-            if message.message_id and await uow.inbound.seen(message.platform, message.message_id):
-                return False
             person = await uow.people.by_identity(identity)
-            if message.message_id:
-                await uow.inbound.record(
-                    message.platform, message.message_id, person.id if person else None, now
-                )
+            if message.message_id and not await uow.inbound.claim(
+                message.platform, message.message_id, person.id if person else None, now
+            ):
+                return False
             pace = self.pace.check(f"{message.platform}:{message.address}", now)
             if pace != "ok":
                 if pace == "warn":
@@ -169,15 +167,11 @@ class Helpdesk:
             identity = ChatIdentity(message.platform, message.address)
             now = self.clock()
             async with self.uow() as uow:
-                if message.message_id and await uow.inbound.seen(
-                    message.platform, message.message_id
+                person = await uow.people.by_identity(identity)
+                if message.message_id and not await uow.inbound.claim(
+                    message.platform, message.message_id, person.id if person else None, now
                 ):
                     return
-                person = await uow.people.by_identity(identity)
-                if message.message_id:
-                    await uow.inbound.record(
-                        message.platform, message.message_id, person.id if person else None, now
-                    )
                 await Turn(uow, now, identity, person).reply(Reply.say(Msg.ERROR_INTERNAL))
                 await uow.commit()
         except Exception:

@@ -64,51 +64,46 @@ async def deliver_pending(
     *,
     batch: int = 100,
 ) -> int:
-    """Send what is due for the given platforms, oldest first. Returns how many were sent."""
-    transports = {platform: t for platform, t in transports.items() if t.ready}
-    if not transports:
-        return 0
-    async with uow_factory() as uow:
-        items = await uow.outbox.pending(list(transports), clock(), limit=batch)
+    """Send what is due for the given platforms, oldest first. Returns how many were sent.
+
+    One item per unit of work, held while it is sent: with several workers on PostgreSQL
+    each item goes out once, and an item whose worker died is free again at once."""
+    ready = {platform: t for platform, t in transports.items() if t.ready}
     sent = 0
-    held: set[str] = set()  # platforms that asked us to wait
-    for item in items:
-        platform = item.identity.platform
-        if platform in held:
-            continue
-        transport = transports[platform]
-        try:
-            message_id = await transport.send(
-                item.identity.address, item.reply, item.language, f"outbox-{item.id}"
-            )
-        except RetryLater as wait:
-            held.add(platform)
-            log.info("delivery on %s held for %s", platform, wait.after)
-            async with uow_factory() as uow:
+    for _ in range(batch):
+        if not ready:
+            break
+        async with uow_factory() as uow:
+            item = await uow.outbox.next_due(list(ready), clock())
+            if item is None:
+                break
+            platform = item.identity.platform
+            try:
+                message_id = await ready[platform].send(
+                    item.identity.address, item.reply, item.language, f"outbox-{item.id}"
+                )
+            except RetryLater as wait:
+                del ready[platform]  # nothing more on that platform this round
+                log.info("delivery on %s held for %s", platform, wait.after)
                 await uow.outbox.mark_failed(item.id, str(wait), clock() + wait.after)
-                await uow.commit()
-            continue
-        except Exception as error:  # a transport failure must not stop the others
-            attempts = item.attempts + 1
-            level = logging.ERROR if attempts >= 10 else logging.WARNING
-            log.log(
-                level,
-                "delivery of outbox item %s on %s failed (attempt %d): %s",
-                item.id,
-                item.identity.platform,
-                attempts,
-                type(error).__name__,
-            )
-            async with uow_factory() as uow:
+            except Exception as error:  # a transport failure must not stop the others
+                attempts = item.attempts + 1
+                level = logging.ERROR if attempts >= 10 else logging.WARNING
+                log.log(
+                    level,
+                    "delivery of outbox item %s on %s failed (attempt %d): %s",
+                    item.id,
+                    platform,
+                    attempts,
+                    type(error).__name__,
+                )
                 await uow.outbox.mark_failed(
                     item.id, f"{type(error).__name__}: {error}", clock() + retry_delay(attempts)
                 )
-                await uow.commit()
-            continue
-        async with uow_factory() as uow:
-            await uow.outbox.mark_delivered(item.id, message_id, clock())
+            else:
+                await uow.outbox.mark_delivered(item.id, message_id, clock())
+                sent += 1
             await uow.commit()
-        sent += 1
     return sent
 
 

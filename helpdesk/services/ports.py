@@ -130,10 +130,10 @@ class Outbox(Protocol):
         reply: Reply,
         at: datetime,
     ) -> int: ...
-    async def pending(
-        self, platforms: Sequence[str], now: datetime, limit: int = 100
-    ) -> list[OutboxItem]:
-        """Undelivered items for these platforms that are due (not waiting after a failure)."""
+    async def next_due(self, platforms: Sequence[str], now: datetime) -> OutboxItem | None:
+        """The oldest undelivered item for these platforms that is due (not waiting after a
+        failure), held for this unit of work: on PostgreSQL other workers skip it until it
+        commits, and take it at once if this worker dies."""
         ...
 
     async def mark_delivered(self, item_id: int, message_id: str | None, at: datetime) -> None: ...
@@ -145,12 +145,16 @@ class Outbox(Protocol):
 
 
 class InboundLog(Protocol):
-    """Platform message ids already handled, so that a redelivered message is not answered twice."""
+    """Platform message ids already handled, so that a redelivered message is not answered
+    twice, by this process or by another worker on the same database."""
 
-    async def seen(self, platform: str, message_id: str) -> bool: ...
-    async def record(
+    async def claim(
         self, platform: str, message_id: str, person_id: int | None, at: datetime
-    ) -> None: ...
+    ) -> bool:
+        """Record the message as this turn's. False if it was handled already or another
+        worker holds it: the caller then drops the turn (its unit of work is rolled back).
+        Call it before writing anything else in the turn."""
+        ...
 
 
 class MenuRepository(Protocol):

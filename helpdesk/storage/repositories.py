@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk.domain.curation import (
@@ -637,29 +638,28 @@ class SqlOutbox(_Repository):
         await self.session.flush()
         return row.id
 
-    async def pending(
-        self, platforms: Sequence[str], now: datetime, limit: int = 100
-    ) -> list[OutboxItem]:
-        rows = await self.session.scalars(
+    async def next_due(self, platforms: Sequence[str], now: datetime) -> OutboxItem | None:
+        # The row lock is held until the unit of work ends (SQLite ignores it: one worker).
+        row = await self.session.scalar(
             select(OutboxRow)
             .where(OutboxRow.delivered_at.is_(None))
             .where(OutboxRow.platform.in_(list(platforms)))
             .where(or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now))
             .order_by(OutboxRow.id)
-            .limit(limit)
+            .limit(1)
+            .with_for_update(skip_locked=True)
         )
-        return [
-            OutboxItem(
-                id=row.id,
-                identity=ChatIdentity(row.platform, row.address),
-                person_id=row.person_id,
-                language=row.language,
-                reply=Reply.from_json(row.payload),
-                created_at=row.created_at,
-                attempts=row.attempts,
-            )
-            for row in rows
-        ]
+        if row is None:
+            return None
+        return OutboxItem(
+            id=row.id,
+            identity=ChatIdentity(row.platform, row.address),
+            person_id=row.person_id,
+            language=row.language,
+            reply=Reply.from_json(row.payload),
+            created_at=row.created_at,
+            attempts=row.attempts,
+        )
 
     async def mark_delivered(self, item_id: int, message_id: str | None, at: datetime) -> None:
         await self.session.execute(
@@ -688,23 +688,29 @@ class SqlOutbox(_Repository):
 
 
 class SqlInbound(_Repository):
-    async def seen(self, platform: str, message_id: str) -> bool:
+    async def claim(
+        self, platform: str, message_id: str, person_id: int | None, at: datetime
+    ) -> bool:
         found = await self.session.scalar(
             select(InboundRow.id)
             .where(InboundRow.platform == platform)
             .where(InboundRow.message_id == message_id)
         )
-        return found is not None
-
-    async def record(
-        self, platform: str, message_id: str, person_id: int | None, at: datetime
-    ) -> None:
+        if found is not None:
+            return False
         self.session.add(
             InboundRow(
                 platform=platform, message_id=message_id, person_id=person_id, received_at=at
             )
         )
-        await self.session.flush()
+        try:
+            # The unique key decides between workers: on PostgreSQL a second worker's insert
+            # waits for the first one's transaction and fails if it committed.
+            await self.session.flush()
+        except IntegrityError:
+            await self.session.rollback()
+            return False
+        return True
 
 
 class SqlMenus(_Repository):

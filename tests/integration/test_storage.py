@@ -186,9 +186,8 @@ async def test_outbox_inbound_menus_and_invites(app: App, clock: FakeClock) -> N
     )
     async with app.uow() as uow:
         item = await uow.outbox.add(ChatIdentity("matrix", "@e"), None, "mk", reply, clock())
-        assert not await uow.inbound.seen("matrix", "$event")
-        await uow.inbound.record("matrix", "$event", None, clock())
-        assert await uow.inbound.seen("matrix", "$event")
+        assert await uow.inbound.claim("matrix", "$event", None, clock())
+        assert not await uow.inbound.claim("matrix", "$event", None, clock())
         person = await uow.people.add(Person(name="P", role=Role.OFFICIAL, created_at=clock()))
         assert person.id is not None
         await uow.menus.set(person.id, ["/a", "/b"], clock())
@@ -204,9 +203,10 @@ async def test_outbox_inbound_menus_and_invites(app: App, clock: FakeClock) -> N
         )
         await uow.commit()
     async with app.uow() as uow:
-        (pending,) = await uow.outbox.pending(["matrix"], clock())
+        pending = await uow.outbox.next_due(["matrix"], clock())
+        assert pending is not None
         assert pending.id == item and pending.reply == reply and pending.language == "mk"
-        assert await uow.outbox.pending(["telegram"], clock()) == []
+        assert await uow.outbox.next_due(["telegram"], clock()) is None
         await uow.outbox.mark_delivered(item, "$sent", clock())
         assert await uow.outbox.sent_reply("matrix", "$sent") == reply
         assert await uow.outbox.sent_reply("matrix", "$other") is None
@@ -214,7 +214,7 @@ async def test_outbox_inbound_menus_and_invites(app: App, clock: FakeClock) -> N
         assert invite is not None and invite.is_valid(clock())
         await uow.commit()
     async with app.uow() as uow:
-        assert await uow.outbox.pending(["matrix"], clock()) == []
+        assert await uow.outbox.next_due(["matrix"], clock()) is None
 
 
 @pytest.mark.parametrize(
