@@ -21,6 +21,7 @@ import click
 from pydantic import ValidationError
 
 from helpdesk.bootstrap import App, bootstrap, entry_writer
+from helpdesk.domain.audit import AuditAction, AuditEvent
 from helpdesk.domain.curation import Proposal, ProposalStatus
 from helpdesk.domain.invites import Invite, hash_code, new_code
 from helpdesk.domain.knowledge import EntryStatus
@@ -31,6 +32,7 @@ from helpdesk.domain.schedule import describe_duration
 from helpdesk.domain.tickets import Ticket, TicketStatus
 from helpdesk.knowledge_files import KnowledgeFiles, dump_entry, read_knowledge, write_entries
 from helpdesk.matching.language import guess_language
+from helpdesk.services.audit import record
 from helpdesk.services.curation import (
     CurationError,
     EntryWriter,
@@ -45,6 +47,7 @@ from helpdesk.services.evaluation import EvaluationReport, evaluate, read_labell
 from helpdesk.services.knowledge import import_entries
 from helpdesk.services.lifecycle import overdue as overdue_tickets
 from helpdesk.services.ports import UnitOfWork
+from helpdesk.services.privacy import erase_person, export_person
 from helpdesk.services.reports import find_gaps, summarise, weekly
 from helpdesk.settings import Settings, load_settings, parse_duration
 from helpdesk.storage.database import Database, DatabaseError
@@ -570,7 +573,7 @@ def invite_create(
         now = app.clock()
         validity = lifetime or app.settings.invite_valid_for
         async with app.uow() as uow:
-            await uow.invites.add(
+            created = await uow.invites.add(
                 Invite(
                     code_hash=hash_code(code),
                     role=Role(role),
@@ -583,6 +586,14 @@ def invite_create(
                     topics=_split(topics),
                     capacity=capacity,
                 )
+            )
+            await record(
+                uow,
+                now,
+                _author(),
+                AuditAction.INVITE,
+                f"invite:{created.id}",
+                f"{role} {name or ''}",
             )
             await uow.commit()
         click.echo(
@@ -647,6 +658,152 @@ def expert_list(as_json: bool) -> None:
             click.echo(f"{len(loads)} experts", err=True)
 
     run()
+
+
+# -- people and their data --------------------------------------------------------------------
+
+
+@main.group()
+def person() -> None:
+    """A person's data and role: export, erase, change role."""
+
+
+@person.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def person_list(as_json: bool) -> None:
+    """Everyone registered (the erased are not listed)."""
+
+    @with_app
+    async def run(app: App) -> None:
+        async with app.uow() as uow:
+            people = await uow.people.all()
+        for p in people:
+            row = {"id": p.id, "name": p.name, "role": p.role.value, "city": p.city}
+            if as_json:
+                click.echo(json.dumps(row, ensure_ascii=False))
+            else:
+                click.echo(f"#{p.id:<4} {p.role.value:9} {p.name:24} {p.city or '-'}")
+        if not as_json:
+            click.echo(f"{len(people)} people", err=True)
+
+    run()
+
+
+@person.command("export")
+@click.argument("person_id", type=int)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File (else stdout).")
+def person_export(person_id: int, out: Path | None) -> None:
+    """Everything stored about a person, as JSON (a subject access request)."""
+
+    @with_app
+    async def run(app: App) -> str:
+        async with app.uow() as uow:
+            data = await export_person(uow, person_id, _author(), app.clock())
+            if data is None:
+                raise Failure(f"There is no person #{person_id}.")
+            await uow.commit()
+        return json.dumps(data, ensure_ascii=False, indent=2, default=str)
+
+    text = run()
+    if out is None:
+        click.echo(text)
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"Wrote {out}", err=True)
+
+
+@person.command("erase")
+@click.argument("person_id", type=int)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def person_erase(person_id: int, yes: bool) -> None:
+    """Erase a person's personal data; anonymous statistics stay. Cannot be undone."""
+    if not yes:
+        click.confirm(f"Erase everything personal about person #{person_id}?", abort=True)
+
+    @with_app
+    async def run(app: App) -> dict[str, int]:
+        async with app.uow() as uow:
+            counts = await erase_person(uow, person_id, _author(), app.clock())
+            if counts is None:
+                raise Failure(f"There is no person #{person_id}.")
+            await uow.commit()
+        return counts
+
+    counts = run()
+    changed = ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))
+    click.echo(f"Erased person #{person_id}: {changed or 'nothing was stored'}.")
+
+
+@person.command("role")
+@click.argument("person_id", type=int)
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+def person_role(person_id: int, role: str) -> None:
+    """Make a person an official, an expert or staff."""
+
+    @with_app
+    async def run(app: App) -> str:
+        async with app.uow() as uow:
+            found = await uow.people.get(person_id)
+            if found is None or found.erased_at is not None:
+                raise Failure(f"There is no person #{person_id}.")
+            before = found.role.value
+            found.role = Role(role)
+            await uow.people.save(found)
+            await record(
+                uow,
+                app.clock(),
+                _author(),
+                AuditAction.ROLE,
+                f"person:{person_id}",
+                f"{before} → {role}",
+            )
+            await uow.commit()
+        return before
+
+    before = run()
+    click.echo(f"Person #{person_id}: {before} → {role}.")
+
+
+@main.command("audit")
+@click.option("--since", help="Only this recent, e.g. 7d.")
+@click.option("--action", type=click.Choice([a.value for a in AuditAction]))
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def audit_list(since: str | None, action: str | None, limit: int, as_json: bool) -> None:
+    """Staff actions, newest first: who did what, and when."""
+    try:
+        window = parse_duration(since) if since else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--since") from None
+
+    @with_app
+    async def run(app: App) -> list[AuditEvent]:
+        async with app.uow() as uow:
+            return await uow.audit.find(
+                since=app.clock() - window if window else None,
+                action=AuditAction(action) if action else None,
+                limit=limit,
+            )
+
+    events = run()
+    for event in events:
+        if as_json:
+            row = {
+                "at": event.at.isoformat(),
+                "actor": event.actor,
+                "action": event.action.value,
+                "subject": event.subject,
+                "detail": event.detail,
+            }
+            click.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            detail = f"  {event.detail}" if event.detail else ""
+            click.echo(
+                f"{event.at:%Y-%m-%d %H:%M}  {event.actor:28} {event.action.value:9} "
+                f"{event.subject}{detail}"
+            )
+    if not as_json:
+        click.echo(f"{len(events)} events", err=True)
 
 
 # -- tickets -------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Protocol
 
 from pydantic import SecretStr, ValidationError
@@ -74,14 +75,24 @@ def _adapters(app: App, settings: Settings, wake: Callable[[], None]) -> list[Ch
     return adapters
 
 
+def _scheduler(app: App, settings: Settings, wake: Callable[[], None]) -> DueActionScheduler:
+    retention = timedelta(days=settings.retention_days) if settings.retention_days else None
+    return DueActionScheduler(
+        app.uow,
+        app.clock,
+        app.helpdesk.timings,
+        settings.scheduler_interval,
+        wake,
+        retention=retention,
+    )
+
+
 async def serve(app: App, settings: Settings) -> int:
     """Run every configured adapter until SIGINT or SIGTERM."""
     transports: dict[str, Transport] = {}
     relay = OutboxRelay(app.uow, transports, app.clock)
     adapters = _adapters(app, settings, relay.wake)
-    scheduler = DueActionScheduler(
-        app.uow, app.clock, app.helpdesk.timings, settings.scheduler_interval, relay.wake
-    )
+    scheduler = _scheduler(app, settings, relay.wake)
     transports.update({a.platform: a for a in adapters})
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -133,9 +144,7 @@ async def run(settings: Settings) -> int:
         chat = ConsoleChat(app, people)
         # Reminders and follow-ups in the console too: set the durations to seconds to
         # watch a ticket's life on one screen.
-        scheduler = DueActionScheduler(
-            app.uow, app.clock, app.helpdesk.timings, settings.scheduler_interval, chat.wake
-        )
+        scheduler = _scheduler(app, settings, chat.wake)
         scheduler.start()
         try:
             await chat.run()

@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from helpdesk.domain.schedule import Timings
 from helpdesk.services.lifecycle import run_due
 from helpdesk.services.ports import Clock, UnitOfWorkFactory
+from helpdesk.services.privacy import apply_retention
 
 __all__ = ["DueActionScheduler"]
 
@@ -32,6 +33,7 @@ class DueActionScheduler:
         timings: Timings,
         interval: timedelta,
         on_sent: Callable[[], None] = lambda: None,
+        retention: timedelta | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -49,14 +51,26 @@ class DueActionScheduler:
             coalesce=True,  # rounds missed while busy (or asleep) run once, not many times
             next_run_time=None,
         )
+        self._retention = retention
+        if retention is not None:
+            self._scheduler.add_job(
+                self.purge,
+                "interval",
+                hours=1,
+                id="retention",
+                max_instances=1,
+                coalesce=True,
+                next_run_time=None,
+            )
 
     def start(self) -> None:
         """Start in the running loop; the first round runs at once (what fell due while
         the bot was down is sent now)."""
         self._scheduler.start()
-        job = self._scheduler.get_job("due-actions")
-        if job is not None:
-            job.modify(next_run_time=self._clock())
+        for job_id in ("due-actions", "retention"):
+            job = self._scheduler.get_job(job_id)
+            if job is not None:
+                job.modify(next_run_time=self._clock())
 
     async def shutdown(self, patience: float = 10.0) -> None:
         """Stop after the round in progress (a few milliseconds, usually). One that takes
@@ -70,6 +84,16 @@ class DueActionScheduler:
         # Only now: APScheduler's shutdown cancels the rounds still running.
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+
+    async def purge(self) -> int:
+        """Apply the retention period (hourly; the bot may not run at any fixed time)."""
+        if self._stopped or self._retention is None:
+            return 0
+        try:
+            return await apply_retention(self._uow, self._clock, self._retention)
+        except Exception:
+            log.exception("retention round failed")
+            return 0
 
     async def tick(self) -> int:
         if self._stopped:

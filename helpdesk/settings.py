@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     # More than a person types, buttons included; beyond it, a polite "wait a minute".
     max_messages_per_minute: int = Field(default=40, ge=1)
     invite_valid_for: Duration = timedelta(days=30)
+    # Question texts older than this many days are blanked (counts stay); 0 keeps them.
+    retention_days: int = Field(default=365, ge=0)
 
     @field_validator("quiet_hours")
     @classmethod

@@ -6,10 +6,11 @@ import itertools
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 
+from helpdesk.domain.audit import AuditAction, AuditEvent
 from helpdesk.domain.curation import (
     ConnectionRequest,
     EntryVersion,
@@ -59,6 +60,8 @@ class FakeStore:
         self.versions: dict[str, list[EntryVersion]] = {}
         self.proposals: dict[int, Proposal] = {}
         self.connections: dict[int, ConnectionRequest] = {}
+        self.audit: list[AuditEvent] = []
+        self.erased: set[int] = set()
         self.ids = itertools.count(1)
         self.commits = 0
 
@@ -87,7 +90,9 @@ class _People:
 
     async def all(self, role: Role | None = None) -> list[Person]:
         return [
-            copy.deepcopy(p) for p in self.store.people.values() if role is None or p.role is role
+            copy.deepcopy(p)
+            for p in self.store.people.values()
+            if (role is None or p.role is role) and p.id not in self.store.erased
         ]
 
     async def expert_loads(self) -> list[ExpertLoad]:
@@ -454,6 +459,69 @@ class _Connections:
         self.store.connections[request.id] = copy.deepcopy(request)
 
 
+class _Audit:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def add(self, event: AuditEvent) -> None:
+        self.store.audit.append(dataclasses.replace(event, id=len(self.store.audit) + 1))
+
+    async def find(
+        self,
+        *,
+        since: datetime | None = None,
+        action: AuditAction | None = None,
+        limit: int = 100,
+    ) -> list[AuditEvent]:
+        found = [
+            e
+            for e in reversed(self.store.audit)
+            if (since is None or e.at >= since) and (action is None or e.action is action)
+        ]
+        return found[:limit]
+
+
+class _PersonalData:
+    """The parts of erasure the core can observe: the person, their questions, tickets."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def export(self, person_id: int) -> dict[str, Any] | None:
+        person = self.store.people.get(person_id)
+        if person is None:
+            return None
+        return {
+            "person": {"id": person.id, "name": person.name, "role": person.role.value},
+            "questions": [
+                {"id": q.id, "text": q.text}
+                for q in self.store.questions.values()
+                if q.person_id == person_id
+            ],
+        }
+
+    async def erase(self, person_id: int, now: datetime) -> dict[str, int]:
+        person = self.store.people[person_id]
+        counts = {"identities": len(person.identities), "questions": 0}
+        person.identities = []
+        person.name = "(erased)"
+        person.erased_at = now
+        self.store.erased.add(person_id)
+        for question in self.store.questions.values():
+            if question.person_id == person_id:
+                question.text, question.person_id = "", None
+                counts["questions"] += 1
+        return counts
+
+    async def purge_texts(self, before: datetime) -> int:
+        count = 0
+        for question in self.store.questions.values():
+            if question.created_at is not None and question.created_at < before and question.text:
+                question.text = ""
+                count += 1
+        return count
+
+
 class FakeUnitOfWork:
     """Works on a copy of the store; ``commit()`` puts the copy back."""
 
@@ -474,6 +542,8 @@ class FakeUnitOfWork:
         self.schedule = _Schedule(self.store)
         self.proposals = _Proposals(self.store)
         self.connections = _Connections(self.store)
+        self.audit = _Audit(self.store)
+        self.personal_data = _PersonalData(self.store)
         return self
 
     async def __aexit__(

@@ -38,6 +38,7 @@ class Person:
     timezone: str = DEFAULT_TIMEZONE
     identities: list[ChatIdentity] = field(default_factory=list)
     created_at: datetime | None = None
+    erased_at: datetime | None = None  # asked to be forgotten: an anonymous row for statistics
 
     @property
     def is_expert(self) -> bool:

@@ -92,6 +92,10 @@ class Msg(StrEnum):
     ERROR_INTERNAL = "error.internal"
     INPUT_EDITED = "input.edited"
     RATE_LIMITED = "rate.limited"
+    # Privacy
+    FORGET_CONFIRM = "forget.confirm"
+    BUTTON_FORGET = "button.forget"
+    FORGET_DONE = "forget.done"
     # Follow-through over time (reminders, reassignment, follow-ups, digests)
     EXPERT_REMINDER = "expert.reminder"
     EXPERT_TICKET_MOVED = "expert.ticket_moved"

@@ -6,8 +6,10 @@ receives it, and staff get the official's details to pass on. The official agree
 asking.
 """
 
+from helpdesk.domain.audit import AuditAction
 from helpdesk.domain.curation import ConnectionRequest, ConnectionStatus
 from helpdesk.i18n import Msg, Quote, Reply
+from helpdesk.services.audit import actor, record
 from helpdesk.services.tickets import parse_ticket_number, place_of
 from helpdesk.services.turn import Turn
 
@@ -65,6 +67,14 @@ async def introduce(turn: Turn, args: str) -> None:
         return
     request.status = ConnectionStatus.INTRODUCED
     await turn.uow.connections.save(request)
+    await record(
+        turn.uow,
+        turn.now,
+        actor(turn.sender),
+        AuditAction.INTRODUCE,
+        f"connection:{number}",
+        f"person:{request.official_id} to {request.to_city}",
+    )
     title = entry.title if entry else request.entry_id
     await turn.notify(
         official,

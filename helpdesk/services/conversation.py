@@ -26,6 +26,7 @@ from helpdesk.services.input import InputLimits, check_question, clean_text
 from helpdesk.services.knowledge import KnowledgeIndex
 from helpdesk.services.pace import Pace
 from helpdesk.services.ports import Clock, UnitOfWorkFactory
+from helpdesk.services.privacy import forget
 from helpdesk.services.registration import choose_language, help_for, register
 from helpdesk.services.tickets import (
     answer_ticket,
@@ -117,6 +118,7 @@ class Helpdesk:
             "stats": (_STAFF, self._stats),
             "introduce": (_STAFF, self._introduce),
             "connect": (frozenset({Role.OFFICIAL, Role.EXPERT}), self._connect),
+            "forget": (None, self._forget),
         }
 
     async def handle(self, message: Inbound) -> bool:
@@ -366,6 +368,9 @@ class Helpdesk:
 
     async def _connect(self, turn: Turn, command: Command, message: Inbound) -> None:
         await request_connection(turn, command.args)
+
+    async def _forget(self, turn: Turn, command: Command, message: Inbound) -> None:
+        await forget(turn, command.args)
 
     async def _introduce(self, turn: Turn, command: Command, message: Inbound) -> None:
         await introduce(turn, command.args)

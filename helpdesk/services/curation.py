@@ -12,12 +12,14 @@ import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 
+from helpdesk.domain.audit import AuditAction
 from helpdesk.domain.curation import Proposal, ProposalStatus, scrub, slug, with_phrasing
 from helpdesk.domain.knowledge import Entry, EntryStatus
 from helpdesk.domain.questions import AskedQuestion
 from helpdesk.domain.tickets import TicketStatus
 from helpdesk.i18n import Msg
 from helpdesk.matching.normalize import normalize_text
+from helpdesk.services.audit import record
 from helpdesk.services.ports import UnitOfWork
 
 __all__ = [
@@ -81,6 +83,7 @@ async def promote_ticket(uow: UnitOfWork, number: int, author: str, now: datetim
     if existing is not None:
         raise CurationError(Msg.CURATE_ALREADY_PROMOTED, ticket=number, entry=entry_id)
     await uow.entries.upsert(entry, now, author=author)
+    await record(uow, now, author, AuditAction.PROMOTE, f"entry:{entry_id}", f"ticket #{number}")
     return entry
 
 
@@ -117,6 +120,8 @@ async def _set_status(
         raise CurationError(Msg.CURATE_ALREADY, entry=entry_id, status=status.value)
     changed = dataclasses.replace(entry, status=status)
     await uow.entries.upsert(changed, now, author=author)
+    action = AuditAction.PUBLISH if status is EntryStatus.PUBLISHED else AuditAction.RETIRE
+    await record(uow, now, author, action, f"entry:{entry_id}")
     if write is not None:
         write(changed)
     return changed
@@ -136,6 +141,7 @@ async def restore_version(
     if chosen is None:
         raise CurationError(Msg.CURATE_NO_VERSION, entry=entry_id, version=version)
     await uow.entries.upsert(chosen.entry, now, author=f"{author} (restored v{version})")
+    await record(uow, now, author, AuditAction.RESTORE, f"entry:{entry_id}", f"v{version}")
     if write is not None and chosen.entry.status is not EntryStatus.DRAFT:
         write(chosen.entry)
     return chosen.entry
@@ -154,6 +160,7 @@ async def add_phrasing(
         return entry
     changed = with_phrasing(entry, " ".join(text.split()))
     await uow.entries.upsert(changed, now, author=author)
+    await record(uow, now, author, AuditAction.PHRASE, f"entry:{entry_id}")
     if write is not None and changed.status is EntryStatus.PUBLISHED:
         write(changed)
     return changed
@@ -202,4 +209,12 @@ async def decide_proposal(
     proposal.decided_by = author
     proposal.decided_at = now
     await uow.proposals.save(proposal)
+    await record(
+        uow,
+        now,
+        author,
+        AuditAction.ACCEPT if accept else AuditAction.REJECT,
+        f"proposal:{proposal_id}",
+        f"entry:{proposal.entry_id}",
+    )
     return proposal

@@ -137,9 +137,14 @@ async def run_due(
     uow_factory: UnitOfWorkFactory, clock: Clock, timings: Timings, *, limit: int = 100
 ) -> int:
     """Run the actions that are due, one transaction each. Returns how many ran."""
-    async with uow_factory() as uow:
-        await ensure_digests(uow, clock(), timings)
-        await uow.commit()
+    try:
+        async with uow_factory() as uow:
+            await ensure_digests(uow, clock(), timings)
+            await uow.commit()
+    except Exception as error:
+        # Another worker planned the same digest a moment earlier (the database allows one
+        # per person): it is planned either way.
+        log.info("digests not planned this round: %s", type(error).__name__)
     ran = 0
     while ran < limit:
         action: ScheduledAction | None = None

@@ -5,8 +5,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Literal, Protocol, Self
+from typing import Any, Literal, Protocol, Self
 
+from helpdesk.domain.audit import AuditAction, AuditEvent
 from helpdesk.domain.curation import ConnectionRequest, EntryVersion, Proposal, ProposalStatus
 from helpdesk.domain.invites import Invite
 from helpdesk.domain.knowledge import Entry, EntryStatus
@@ -218,6 +219,38 @@ class ConnectionRepository(Protocol):
     async def save(self, request: ConnectionRequest) -> None: ...
 
 
+class AuditLog(Protocol):
+    """Staff actions, with who and when; written in the transaction of the change."""
+
+    async def add(self, event: AuditEvent) -> None: ...
+    async def find(
+        self,
+        *,
+        since: datetime | None = None,
+        action: AuditAction | None = None,
+        limit: int = 100,
+    ) -> list[AuditEvent]:
+        """Newest first."""
+        ...
+
+
+class PersonalData(Protocol):
+    """Everything stored about one person, as a whole: for export, erasure and retention."""
+
+    async def export(self, person_id: int) -> dict[str, Any] | None:
+        """All rows about the person as JSON-ready data; None if there is no such person."""
+        ...
+
+    async def erase(self, person_id: int, now: datetime) -> dict[str, int]:
+        """Blank what the person wrote, drop their addresses, keep an anonymous tombstone
+        for statistics. Returns how many rows of each kind changed."""
+        ...
+
+    async def purge_texts(self, before: datetime) -> int:
+        """Blank question texts asked before ``before``; returns how many."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: rolls back unless ``commit()`` was called."""
 
@@ -233,6 +266,8 @@ class UnitOfWork(Protocol):
     schedule: ScheduleRepository
     proposals: ProposalRepository
     connections: ConnectionRepository
+    audit: AuditLog
+    personal_data: PersonalData
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

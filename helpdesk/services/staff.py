@@ -6,6 +6,7 @@ from datetime import timedelta
 from helpdesk.domain.curation import ProposalStatus
 from helpdesk.domain.schedule import describe_duration
 from helpdesk.i18n import Button, Msg, Quote, Reply, Text
+from helpdesk.services.audit import actor
 from helpdesk.services.curation import (
     CurationError,
     EntryWriter,
@@ -35,7 +36,7 @@ async def promote(turn: Turn, args: str) -> None:
         await turn.reply(Reply.say(Msg.CURATE_USAGE))
         return
     try:
-        entry = await promote_ticket(turn.uow, number, turn.sender.name, turn.now)
+        entry = await promote_ticket(turn.uow, number, actor(turn.sender), turn.now)
     except CurationError as error:
         await _refused(turn, error)
         return
@@ -52,7 +53,7 @@ async def publish(turn: Turn, args: str, write: EntryWriter | None) -> None:
         await turn.reply(Reply.say(Msg.CURATE_USAGE))
         return
     try:
-        entry = await publish_entry(turn.uow, args.strip(), turn.sender.name, turn.now, write)
+        entry = await publish_entry(turn.uow, args.strip(), actor(turn.sender), turn.now, write)
     except CurationError as error:
         await _refused(turn, error)
         return
@@ -64,7 +65,7 @@ async def retire(turn: Turn, args: str, write: EntryWriter | None) -> None:
         await turn.reply(Reply.say(Msg.CURATE_USAGE))
         return
     try:
-        entry = await retire_entry(turn.uow, args.strip(), turn.sender.name, turn.now, write)
+        entry = await retire_entry(turn.uow, args.strip(), actor(turn.sender), turn.now, write)
     except CurationError as error:
         await _refused(turn, error)
         return
@@ -78,7 +79,9 @@ async def phrase(turn: Turn, args: str, write: EntryWriter | None) -> None:
         await turn.reply(Reply.say(Msg.PHRASE_USAGE))
         return
     try:
-        entry = await add_phrasing(turn.uow, parts[0], parts[1], turn.sender.name, turn.now, write)
+        entry = await add_phrasing(
+            turn.uow, parts[0], parts[1], actor(turn.sender), turn.now, write
+        )
     except CurationError as error:
         await _refused(turn, error)
         return
@@ -117,7 +120,7 @@ async def decide(turn: Turn, args: str, accept: bool, write: EntryWriter | None)
         return
     try:
         proposal = await decide_proposal(
-            turn.uow, number, accept, turn.sender.name, turn.now, write
+            turn.uow, number, accept, actor(turn.sender), turn.now, write
         )
     except CurationError as error:
         await _refused(turn, error)

@@ -107,7 +107,8 @@ class SqlPeople(_Repository):
         await self._add_identities(person)
 
     async def all(self, role: Role | None = None) -> list[Person]:
-        query = select(PersonRow).order_by(PersonRow.id)
+        # The erased stay as anonymous rows for statistics; they are nobody to route to.
+        query = select(PersonRow).where(PersonRow.erased_at.is_(None)).order_by(PersonRow.id)
         if role is not None:
             query = query.where(PersonRow.role == role.value)
         return [await self._person(row) for row in await self.session.scalars(query)]
@@ -186,6 +187,7 @@ class SqlPeople(_Repository):
             timezone=row.timezone,
             identities=[ChatIdentity(i.platform, i.address) for i in identities],
             created_at=row.created_at,
+            erased_at=row.erased_at,
         )
 
     @staticmethod

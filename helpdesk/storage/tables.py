@@ -17,10 +17,14 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import (
+    text as sql_text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "AuditRow",
     "Base",
     "EmbeddingRow",
     "EntryQuestionRow",
@@ -91,6 +95,8 @@ class PersonRow(Base):
     ui_language: Mapped[str | None] = mapped_column(String(20))
     timezone: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+    # Set when the person asked to be forgotten: the row stays, anonymised, for statistics.
+    erased_at: Mapped[datetime | None]
 
 
 class IdentityRow(Base):
@@ -265,7 +271,17 @@ class ConnectionRequestRow(Base):
 
 class ScheduledActionRow(Base):
     __tablename__ = "scheduled_actions"
-    __table_args__ = (Index("ix_scheduled_actions_due", "done_at", "due_at"),)
+    __table_args__ = (
+        Index("ix_scheduled_actions_due", "done_at", "due_at"),
+        # One planned digest per person, however many workers plan at once.
+        Index(
+            "uq_scheduled_actions_one_digest",
+            "person_id",
+            unique=True,
+            sqlite_where=sql_text("kind = 'digest' AND done_at IS NULL"),
+            postgresql_where=sql_text("kind = 'digest' AND done_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
@@ -298,6 +314,17 @@ class MenuRow(Base):
     )
     actions: Mapped[list[Any]]
     updated_at: Mapped[datetime]
+
+
+class AuditRow(Base):
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(20), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text, default="")
 
 
 class EmbeddingRow(Base):

@@ -6,6 +6,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from helpdesk.services.ports import (
+    AuditLog,
     ConnectionRepository,
     EmbeddingCache,
     EntryRepository,
@@ -14,11 +15,14 @@ from helpdesk.services.ports import (
     MenuRepository,
     Outbox,
     PeopleRepository,
+    PersonalData,
     ProposalRepository,
     QuestionRepository,
     ScheduleRepository,
     TicketRepository,
 )
+from helpdesk.storage.audit_log import SqlAuditLog
+from helpdesk.storage.privacy import SqlPersonalData
 from helpdesk.storage.repositories import (
     SqlConnections,
     SqlEmbeddings,
@@ -50,6 +54,8 @@ class SqlUnitOfWork:
     schedule: ScheduleRepository
     proposals: ProposalRepository
     connections: ConnectionRepository
+    audit: AuditLog
+    personal_data: PersonalData
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -68,6 +74,8 @@ class SqlUnitOfWork:
         self.schedule = SqlSchedule(self.session)
         self.proposals = SqlProposals(self.session)
         self.connections = SqlConnections(self.session)
+        self.audit = SqlAuditLog(self.session)
+        self.personal_data = SqlPersonalData(self.session)
         return self
 
     async def __aexit__(

@@ -99,7 +99,7 @@ async def test_promote_publish_and_the_next_official_is_answered_from_the_base(
         "status draft → published",
         "status published → retired",
     ]
-    assert history[0].author == "Local staff"
+    assert history[0].author.startswith("Local staff (#")
 
 
 async def test_a_picked_suggestion_is_proposed_and_staff_decide(console: Console, app: App) -> None:
