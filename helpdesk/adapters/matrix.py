@@ -33,10 +33,12 @@ from nio import (
     LocalProtocolError,
     LoginError,
     MegolmEvent,
+    MessageDirection,
     ReactionEvent,
     RoomCreateError,
     RoomMessage,
     RoomMessageNotice,
+    RoomMessagesResponse,
     RoomMessageText,
     RoomPreset,
     RoomSendError,
@@ -57,6 +59,7 @@ PLATFORM = "matrix"
 _SYNC_TIMEOUT_MS = 30_000
 _OUTBOX_KEY = "org.helpdesk.outbox"  # in each message: which outbox item it delivers
 _HISTORY = 50  # recent messages searched for an earlier run's sends
+_GAP_PAGES = 100  # of 100 events: how far back a limited sync is filled in
 _FIRST_BACKOFF = 1.0
 _LONGEST_BACKOFF = 60.0
 
@@ -257,7 +260,7 @@ class MatrixAdapter:
         await self._leave_groups()
         await self._join_invites(response)
         if not first_start:  # the backlog of the very first start is not answered
-            await self._handle_timeline(response)
+            await self._handle_timeline(response, since=self._state.next_batch)
         self._state.next_batch = response.next_batch
         self._state.save(self._state_path)
         if not self._synced:
@@ -307,11 +310,36 @@ class MatrixAdapter:
             log.warning("matrix: could not tell group room %s why I leave: %s", room_id, error)
         await self.client.room_leave(room_id)
 
-    async def _handle_timeline(self, response: SyncResponse) -> None:
+    async def _gap(self, room_id: str, prev_batch: str | None, since: str | None) -> list[Any]:
+        """The events a limited sync left out (more arrived than its timeline holds: a
+        burst, or a bot that was down), oldest first. Without them they would be lost."""
+        missed: list[Any] = []
+        token = prev_batch
+        for _ in range(_GAP_PAGES):
+            if not token:
+                break
+            page = await self.client.room_messages(
+                room_id, start=token, end=since, direction=MessageDirection.back, limit=100
+            )
+            if not isinstance(page, RoomMessagesResponse):
+                raise MatrixUnavailable(f"history of {room_id}: {page.message}")
+            missed.extend(page.chunk)  # newest first
+            if not page.chunk or not page.end or page.end == token:
+                break
+            token = page.end
+        else:
+            log.warning("matrix: more than %d missed events in %s", _GAP_PAGES * 100, room_id)
+        missed.reverse()
+        return missed
+
+    async def _handle_timeline(self, response: SyncResponse, since: str | None) -> None:
         client = self.client
         for room_id, info in response.rooms.join.items():
             room = client.rooms.get(room_id)
-            for event in info.timeline.events:
+            events = list(info.timeline.events)
+            if info.timeline.limited:
+                events = await self._gap(room_id, info.timeline.prev_batch, since) + events
+            for event in events:
                 sender = getattr(event, "sender", None)
                 if sender is None or sender == client.user_id:
                     continue

@@ -18,6 +18,7 @@ from nio import (
     JoinedMembersResponse,
     LoginResponse,
     RoomCreateResponse,
+    RoomMessagesResponse,
     RoomMessageText,
     RoomPreset,
     RoomSendResponse,
@@ -135,6 +136,7 @@ class MatrixUser:
         return received
 
     async def _sync(self, wait_ms: int) -> None:
+        since = self.client.next_batch
         response = await self.client.sync(timeout=wait_ms)
         assert isinstance(response, SyncResponse), response
         if self.client.should_upload_keys:
@@ -145,8 +147,18 @@ class MatrixUser:
             await self.client.keys_claim(self.client.get_users_for_key_claiming())
         for room in response.rooms.invite:
             await self.client.join(room)
-        for info in response.rooms.join.values():
-            for event in info.timeline.events:
+        for room_id, info in response.rooms.join.items():
+            events = list(info.timeline.events)
+            if info.timeline.limited and since:
+                # More arrived than a sync holds: read the rest like a client scrolling up.
+                token, missed = info.timeline.prev_batch, []
+                while token:
+                    page = await self.client.room_messages(room_id, token, since, limit=100)
+                    assert isinstance(page, RoomMessagesResponse), page
+                    missed += page.chunk
+                    token = page.end if page.chunk and page.end != token else None
+                events = list(reversed(missed)) + events
+            for event in events:
                 new = event.event_id not in self._seen
                 if isinstance(event, RoomMessageText) and event.sender != self.user_id and new:
                     self._seen.add(event.event_id)
