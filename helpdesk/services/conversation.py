@@ -160,6 +160,7 @@ class Helpdesk:
                 uow, now, identity, person, app_language, self.timings, written=message.text
             )
             await self._dispatch(turn, message)
+            await turn.forget_stale_choices()
             await uow.commit()
         return True
 
@@ -211,14 +212,14 @@ class Helpdesk:
                 await answer_ticket(turn, int(ref.removeprefix("ticket:")), text)
                 return
 
-        if command is None and text.isdigit() and len(text) <= 2:
+        if command is None and text.isdecimal() and len(text) <= 2:
+            # A bare number is a choice: of the last reply's, or of none any more.
             menu = await turn.uow.menus.get(turn.sender_id)
-            if menu:
-                choice = int(text)
-                if not 1 <= choice <= len(menu):
-                    await turn.reply(Reply.say(Msg.CHOICE_EXPIRED))
-                    return
-                command = parse_command(menu[choice - 1])
+            choice = int(text)
+            if not 1 <= choice <= len(menu):
+                await turn.reply(Reply.say(Msg.CHOICE_EXPIRED))
+                return
+            command = parse_command(menu[choice - 1])
 
         if command is not None:
             await self._command(turn, command, message)

@@ -8,9 +8,10 @@ from helpdesk.i18n import Msg, Reply
 
 __all__ = ["InputLimits", "check_question", "clean_text"]
 
-# Invisible characters that change how text is shown or compared: zero-width characters,
-# bidirectional overrides and isolates, the byte-order mark, soft hyphen.
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Dropped characters: controls (but newline and tab), and format characters, the invisible
+# ones that change how text is shown or compared (zero-width, bidirectional overrides and
+# isolates, byte-order mark, soft hyphen), plus surrogates, private use and unassigned.
+_DROPPED = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -24,12 +25,7 @@ class InputLimits:
 def clean_text(raw: str) -> str:
     """NFC, no control or invisible characters, tidy whitespace. Keeps every script."""
     text = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _INVISIBLE.sub("", text)
-    text = "".join(
-        ch
-        for ch in text
-        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn")
-    )
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in _DROPPED)
     text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", text).strip()
 

@@ -63,6 +63,10 @@ class Turn:
     app_language: str | None = None
     timings: Timings = field(default_factory=Timings)  # what ticket changes schedule
     written: str | None = None  # the message's text: its script says which script to answer in
+    # Whether this turn answered the sender, and whether with numbered choices: a reply
+    # without them makes the previous numbers stale (see ``forget_stale_choices``).
+    replied: bool = False
+    offered_choices: bool = False
 
     @property
     def language(self) -> str | None:
@@ -84,6 +88,16 @@ class Turn:
         """Answer the sender where they wrote from."""
         language = self.language
         await queue_reply(self.uow, self.identity, self.person, reply, self.now, language)
+        self.replied = True
+        self.offered_choices = self.offered_choices or bool(reply.buttons)
+
+    async def forget_stale_choices(self) -> None:
+        """After a reply without choices, "1" no longer means the first of older ones: an
+        old "Yes, erase my data" must not be picked by a number typed for something else."""
+        person_id = self.person.id if self.person else None
+        stale = self.replied and not self.offered_choices and person_id is not None
+        if stale and person_id is not None and await self.uow.menus.get(person_id):
+            await self.uow.menus.set(person_id, [], self.now)
 
     async def notify(self, person: Person, reply: Reply) -> None:
         """Write to someone else, where they were last seen."""
