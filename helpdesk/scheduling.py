@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -23,6 +23,8 @@ from helpdesk.services.privacy import apply_retention
 __all__ = ["DueActionScheduler"]
 
 log = logging.getLogger(__name__)
+
+_PURGE_EVERY = timedelta(hours=1)
 
 
 class DueActionScheduler:
@@ -52,25 +54,15 @@ class DueActionScheduler:
             next_run_time=None,
         )
         self._retention = retention
-        if retention is not None:
-            self._scheduler.add_job(
-                self.purge,
-                "interval",
-                hours=1,
-                id="retention",
-                max_instances=1,
-                coalesce=True,
-                next_run_time=None,
-            )
+        self._purged_at: datetime | None = None
 
     def start(self) -> None:
         """Start in the running loop; the first round runs at once (what fell due while
         the bot was down is sent now)."""
         self._scheduler.start()
-        for job_id in ("due-actions", "retention"):
-            job = self._scheduler.get_job(job_id)
-            if job is not None:
-                job.modify(next_run_time=self._clock())
+        job = self._scheduler.get_job("due-actions")
+        if job is not None:
+            job.modify(next_run_time=self._clock())
 
     async def shutdown(self, patience: float = 10.0) -> None:
         """Stop after the round in progress (a few milliseconds, usually). One that takes
@@ -85,21 +77,26 @@ class DueActionScheduler:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
 
-    async def purge(self) -> int:
-        """Apply the retention period (hourly; the bot may not run at any fixed time)."""
-        if self._stopped or self._retention is None:
-            return 0
+    async def _purge(self) -> None:
+        """Apply the retention period once an hour, inside a round so that shutting down
+        waits for it like for any other database work."""
+        now = self._clock()
+        if self._retention is None or (
+            self._purged_at is not None and now - self._purged_at < _PURGE_EVERY
+        ):
+            return
+        self._purged_at = now
         try:
-            return await apply_retention(self._uow, self._clock, self._retention)
+            await apply_retention(self._uow, self._clock, self._retention)
         except Exception:
             log.exception("retention round failed")
-            return 0
 
     async def tick(self) -> int:
         if self._stopped:
             return 0
         self._running = asyncio.current_task()
         try:
+            await self._purge()
             ran = await run_due(self._uow, self._clock, self._timings)
         except Exception:
             log.exception("scheduled actions round failed")

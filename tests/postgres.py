@@ -24,6 +24,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.net import free_port
+
 __all__ = ["PostgresServer", "find_bin_dir", "install_postgres"]
 
 _PACKAGE = "postgresql"
@@ -63,17 +65,11 @@ def install_postgres() -> Path:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class PostgresServer:
     base: Path
     bin_dir: Path
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=free_port)
     user: str = "helpdesk"
     _process: subprocess.Popen[bytes] | None = None
     _template_ready: bool = False

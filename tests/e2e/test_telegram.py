@@ -4,7 +4,6 @@ network stack, against the Bot API stand-in on loopback. The issue's scenarios, 
 import asyncio
 import re
 import secrets
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from helpdesk.domain.knowledge import Entry
 from helpdesk.knowledge_files import write_entries
 from tests.e2e.conftest import BotProcess
 from tests.e2e.telegram_api import BotApiServer, SentMessage, SimUser
+from tests.net import free_port
 
 UNMATCHED = "Who decides the budget line for street lighting in rural villages?"
 TOKEN = "123456:" + "A" * 35
@@ -187,12 +187,6 @@ async def test_killed_while_updates_arrive_none_lost_none_repeated(
     tickets = sorted(ticket_number(m) for m in received if "ticket #" in m.text)
     assert tickets == list(range(1, len(questions) + 1)), [m.text[:50] for m in received]
     assert len(tbot.sql("select id from tickets")) == len(questions)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_webhook_mode_with_a_right_and_a_wrong_secret(
