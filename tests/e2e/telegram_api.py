@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import copy
 import dataclasses
+import functools
 import itertools
 import json
 import re
@@ -510,6 +511,16 @@ async def _read_params(request: web.Request) -> JSON:
 # --- the server -------------------------------------------------------------------------------
 
 
+def _update_chat(update: JSON) -> object:
+    """The chat an update belongs to: Telegram keeps one chat's updates in order."""
+    for kind in ("message", "edited_message", "channel_post", "my_chat_member"):
+        if kind in update:
+            return update[kind].get("chat", {}).get("id")
+    if "callback_query" in update:
+        return update["callback_query"].get("message", {}).get("chat", {}).get("id")
+    return None
+
+
 @dataclass
 class _Webhook:
     url: str
@@ -828,42 +839,75 @@ class BotApiServer:
         return info
 
     async def _deliver_webhooks(self) -> None:
-        """POST pending updates to the webhook one at a time, in order; a 2xx answer confirms
-        an update, anything else leaves it pending and is retried until deleteWebhook."""
+        """POST pending updates to the webhook as Telegram does: several at once (up to the
+        hook's max_connections), but one chat's updates one at a time, in order. A 2xx
+        answer confirms an update; anything else leaves it pending, retried until
+        deleteWebhook."""
+        in_flight: dict[int, asyncio.Task[None]] = {}  # update_id -> its delivery
+        busy: set[object] = set()  # chats with a delivery in flight
         async with ClientSession(timeout=ClientTimeout(total=10)) as session:
             while True:
                 changed = self._changed
                 assert changed is not None
                 with self._lock:
                     hook = self._webhook
-                    update = copy.deepcopy(self._updates[0]) if hook and self._updates else None
-                if hook is None or update is None:
+                    ready: list[JSON] = []
+                    waiting: set[object] = set()
+                    for update in self._updates if hook else []:
+                        chat = _update_chat(update)
+                        if chat in waiting:
+                            continue  # an earlier update of this chat goes first
+                        waiting.add(chat)
+                        if chat in busy or update["update_id"] in in_flight:
+                            continue
+                        if hook is not None and len(in_flight) + len(ready) >= hook.max_connections:
+                            break
+                        ready.append(copy.deepcopy(update))
+                if hook is not None:
+                    for update in ready:
+                        chat = _update_chat(update)
+                        busy.add(chat)
+                        task = asyncio.create_task(self._post_update(session, hook, update))
+                        in_flight[update["update_id"]] = task
+                        task.add_done_callback(
+                            functools.partial(self._delivered, in_flight, busy, update, chat)
+                        )
+                if not ready:
                     await changed.wait()
-                    continue
-                headers = {"Content-Type": "application/json"}
-                if hook.secret:
-                    headers["X-Telegram-Bot-Api-Secret-Token"] = hook.secret
-                outcome: int | str
-                try:
-                    async with session.post(
-                        hook.url, data=json.dumps(update), headers=headers
-                    ) as r:
-                        outcome = r.status
-                        error = f"Wrong response from the webhook: {r.status} {r.reason}"
-                except (ClientError, TimeoutError, OSError) as failure:
-                    outcome = error = f"Connection failed: {type(failure).__name__}: {failure}"
-                delivered = isinstance(outcome, int) and 200 <= outcome < 300
-                with self._lock:
-                    self._webhook_attempts.append((update["update_id"], outcome))
-                    if delivered:
-                        self._updates = [
-                            u for u in self._updates if u["update_id"] != update["update_id"]
-                        ]
-                    else:
-                        hook.last_error_date = int(time.time())
-                        hook.last_error_message = error
-                if not delivered:
-                    await asyncio.sleep(self.webhook_retry_delay)
+
+    def _delivered(
+        self,
+        in_flight: dict[int, "asyncio.Task[None]"],
+        busy: set[object],
+        update: JSON,
+        chat: object,
+        _task: "asyncio.Task[None]",
+    ) -> None:
+        in_flight.pop(update["update_id"], None)
+        busy.discard(chat)
+        self._notify()  # the chat's next update, or a free connection, may go now
+
+    async def _post_update(self, session: ClientSession, hook: "_Webhook", update: JSON) -> None:
+        headers = {"Content-Type": "application/json"}
+        if hook.secret:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = hook.secret
+        outcome: int | str
+        try:
+            async with session.post(hook.url, data=json.dumps(update), headers=headers) as r:
+                outcome = r.status
+                error = f"Wrong response from the webhook: {r.status} {r.reason}"
+        except (ClientError, TimeoutError, OSError) as failure:
+            outcome = error = f"Connection failed: {type(failure).__name__}: {failure}"
+        delivered = isinstance(outcome, int) and 200 <= outcome < 300
+        with self._lock:
+            self._webhook_attempts.append((update["update_id"], outcome))
+            if delivered:
+                self._updates = [u for u in self._updates if u["update_id"] != update["update_id"]]
+            else:
+                hook.last_error_date = int(time.time())
+                hook.last_error_message = error
+        if not delivered:
+            await asyncio.sleep(self.webhook_retry_delay)
 
     # --- chats and messages (all called under the lock) ---
 
