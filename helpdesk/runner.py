@@ -11,11 +11,13 @@ from datetime import timedelta
 from typing import Protocol
 
 from pydantic import SecretStr, ValidationError
+from pythonjsonlogger.json import JsonFormatter
 
 from helpdesk.adapters.console import ConsoleChat, ensure_local_people
 from helpdesk.adapters.matrix import MatrixAdapter, MatrixSettings
 from helpdesk.adapters.telegram import TelegramAdapter, TelegramSettings
 from helpdesk.bootstrap import App, bootstrap, import_knowledge_if_empty
+from helpdesk.observability import HealthServer
 from helpdesk.scheduling import DueActionScheduler
 from helpdesk.services.delivery import OutboxRelay, Transport
 from helpdesk.settings import Settings, load_settings
@@ -75,6 +77,10 @@ def _adapters(app: App, settings: Settings, wake: Callable[[], None]) -> list[Ch
     return adapters
 
 
+def _readiness(adapter: "ChatAdapter") -> Callable[[], bool]:
+    return lambda: adapter.ready
+
+
 def _scheduler(app: App, settings: Settings, wake: Callable[[], None]) -> DueActionScheduler:
     retention = timedelta(days=settings.retention_days) if settings.retention_days else None
     return DueActionScheduler(
@@ -101,6 +107,15 @@ async def serve(app: App, settings: Settings) -> int:
     tasks = [asyncio.create_task(a.run(stop), name=f"adapter-{a.platform}") for a in adapters]
     tasks.append(asyncio.create_task(relay.run(stop), name="outbox-relay"))
     scheduler.start()
+    health = None
+    if settings.metrics_port is not None:
+        health = HealthServer(
+            settings.metrics_listen,
+            settings.metrics_port,
+            app.database.ping,
+            {a.platform: _readiness(a) for a in adapters},
+        )
+        await health.start()
     log.info("running: %s", ", ".join(a.platform for a in adapters))
     try:
         done, _ = await asyncio.wait(
@@ -113,6 +128,8 @@ async def serve(app: App, settings: Settings) -> int:
         return 0
     finally:
         stop.set()
+        if health is not None:
+            await health.close()
         await scheduler.shutdown()
         for task in tasks:
             task.cancel()
@@ -164,12 +181,18 @@ def main() -> int:
     level = getattr(logging, settings.log_level.upper(), logging.INFO)
     console = not (settings.matrix_configured or settings.telegram_configured)
     # In the console the chat is the screen: keep the log to warnings unless asked otherwise.
+    handler = logging.StreamHandler(sys.stderr)
+    if settings.log_format == "json":
+        handler.setFormatter(
+            JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", timestamp=True)
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(
         level=max(level, logging.WARNING)
         if console and settings.log_level.upper() == "INFO"
         else level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+        handlers=[handler],
     )
     # Third-party libraries log request URLs (with tokens in them) at INFO: keep them quiet.
     for noisy in ("nio", "aiohttp", "httpx", "httpcore", "telegram", "apscheduler", "peewee"):

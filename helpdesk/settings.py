@@ -4,7 +4,7 @@
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///helpdesk.db"
     knowledge_dir: Path = Path("knowledge")
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object a line, for log shippers
+    # Health and Prometheus metrics over HTTP when a port is set.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_listen: str = "127.0.0.1"
 
     telegram_token: SecretStr | None = None
     telegram_base_url: str | None = None  # a local Bot API server instead of Telegram's

@@ -7,6 +7,7 @@ from helpdesk.matching import MatchPolicy, has_content, suggestions
 from helpdesk.matching.language import guess_language
 from helpdesk.services.curation import WEAK_MATCH, propose_phrasing
 from helpdesk.services.knowledge import KnowledgeIndex
+from helpdesk.services.metrics import count_question
 from helpdesk.services.tickets import open_ticket
 from helpdesk.services.turn import Turn
 
@@ -64,6 +65,7 @@ async def _record(
             created_at=turn.now,
         )
     )
+    count_question(question.action.value)
     return question, match, knowledge.current.policy
 
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from helpdesk.i18n import Reply
+from helpdesk.services.metrics import count_sent
 from helpdesk.services.ports import Clock, UnitOfWorkFactory
 
 __all__ = ["OutboxRelay", "RetryLater", "Transport", "deliver_pending", "retry_delay"]
@@ -83,10 +84,12 @@ async def deliver_pending(
                     item.identity.address, item.reply, item.language, f"outbox-{item.id}"
                 )
             except RetryLater as wait:
+                count_sent(platform, ok=False)
                 del ready[platform]  # nothing more on that platform this round
                 log.info("delivery on %s held for %s", platform, wait.after)
                 await uow.outbox.mark_failed(item.id, str(wait), clock() + wait.after)
             except Exception as error:  # a transport failure must not stop the others
+                count_sent(platform, ok=False)
                 attempts = item.attempts + 1
                 level = logging.ERROR if attempts >= 10 else logging.WARNING
                 log.log(
@@ -102,6 +105,7 @@ async def deliver_pending(
                 )
             else:
                 await uow.outbox.mark_delivered(item.id, message_id, clock())
+                count_sent(platform, ok=True)
                 sent += 1
             await uow.commit()
     return sent

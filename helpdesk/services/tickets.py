@@ -17,6 +17,7 @@ from helpdesk.services.lifecycle import (
     cancel_pending,
     local_time,
 )
+from helpdesk.services.metrics import count_escalation, observe_first_answer
 from helpdesk.services.turn import Turn
 
 __all__ = [
@@ -90,6 +91,7 @@ async def open_ticket(
         question_id=question.id if question else None,
     )
     await turn.uow.tickets.add(ticket)
+    count_escalation()
     if question is not None:
         question.ticket_id = ticket.id
         await turn.uow.questions.save(question)
@@ -194,8 +196,11 @@ async def answer_ticket(turn: Turn, number: int, text: str) -> None:
     if ticket.assignee_id != turn.sender_id and not sender.is_staff:
         await turn.reply(Reply.say(Msg.TICKET_NOT_YOURS, ticket=number))
         return
+    first = ticket.first_answered_at is None
     ticket.answer_with(turn.sender_id, text, turn.now)
     await turn.uow.tickets.save(ticket)
+    if first:
+        observe_first_answer((turn.now - ticket.created_at).total_seconds())
     await after_answer(turn, ticket)
     official = await turn.uow.people.get(ticket.official_id)
     assert official is not None

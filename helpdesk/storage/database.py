@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
@@ -94,6 +94,15 @@ class Database:
             if _is_connection_error(error):
                 raise DatabaseError(f"cannot open the database: {_first_line(error)}") from error
             raise
+
+    async def ping(self) -> bool:
+        """True if the database answers a trivial query (for the health endpoint)."""
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("select 1"))
+        except Exception:
+            return False
+        return True
 
     async def close(self) -> None:
         await self.engine.dispose()
