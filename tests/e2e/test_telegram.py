@@ -21,7 +21,10 @@ TOKEN = "123456:" + "A" * 35
 
 
 class TelegramBot(BotProcess):
-    def __init__(self, api: BotApiServer, base: Path, **env: str) -> None:
+    def __init__(
+        self, api: BotApiServer, base: Path, settings: dict[str, str] | None = None, **env: str
+    ) -> None:
+        """``env`` are Telegram settings (webhook_url=...); ``settings`` any others."""
         self.api = api
         super().__init__(
             base,
@@ -29,6 +32,7 @@ class TelegramBot(BotProcess):
                 "HELPDESK_TELEGRAM_TOKEN": TOKEN,
                 "HELPDESK_TELEGRAM_BASE_URL": api.url,
                 **{f"HELPDESK_TELEGRAM_{k.upper()}": v for k, v in env.items()},
+                **(settings or {}),
             },
         )
 
