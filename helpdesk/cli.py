@@ -50,7 +50,7 @@ from helpdesk.services.ports import UnitOfWork
 from helpdesk.services.privacy import erase_person, export_person
 from helpdesk.services.reports import find_gaps, summarise, weekly
 from helpdesk.settings import Settings, load_settings, parse_duration
-from helpdesk.storage.database import Database, DatabaseError
+from helpdesk.storage.database import Database, DatabaseError, async_url
 
 __all__ = ["main"]
 
@@ -1114,3 +1114,30 @@ def db_upgrade() -> None:
 
     _run(run())
     click.echo("database schema is up to date")
+
+
+@db.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(target: Path) -> None:
+    """Copy a SQLite database while the bot runs (SQLite's online backup).
+
+    PostgreSQL: use pg_dump (see "Backup and restore" in the README)."""
+    settings = _settings()
+    url = async_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database:
+        raise Failure("db backup copies SQLite databases; for PostgreSQL use pg_dump -Fc")
+    source = Path(url.database)
+    if not source.is_file():
+        raise Failure(f"there is no database at {source}")
+    if target.exists():
+        raise Failure(f"{target} exists already; choose a new file")
+    import sqlite3
+
+    # The backup API copies a consistent snapshot page by page, writers carrying on.
+    live, copy = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        live.backup(copy)
+    finally:
+        copy.close()
+        live.close()
+    click.echo(f"backed up {source} to {target}")
