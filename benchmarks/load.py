@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.matrix_roundtrip import _invites
+from benchmarks.telegram_roundtrip import ask
 from tests.e2e.balancer import LoadBalancer
 from tests.e2e.telegram_api import BotApiServer, SimUser
 from tests.net import free_port
@@ -41,7 +42,6 @@ from tests.postgres import PostgresServer
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "434343:" + "L" * 35
 QUESTION = "How do we set up a local safety council in our municipality?"
-REPLY_WAIT = 60.0
 
 
 @dataclass
@@ -63,18 +63,6 @@ class Outcome:
             f"{statistics.median(ordered) * 1000:.0f} | {pct(0.95):.0f} | {pct(0.99):.0f} | "
             f"{self.lost} |"
         )
-
-
-async def ask(api: BotApiServer, official: SimUser, text: str) -> float | None:
-    started = time.perf_counter()
-    api.send(official, text)
-    deadline = started + REPLY_WAIT
-    while time.perf_counter() < deadline:
-        replies = await api.settle(official.id, 0)
-        if replies:
-            return replies[-1].received_at - started
-        await asyncio.sleep(0.005)
-    return None
 
 
 async def load(api: BotApiServer, codes: list[str], seconds: float) -> Outcome:
