@@ -26,7 +26,7 @@ from helpdesk.domain.curation import Proposal, ProposalStatus
 from helpdesk.domain.invites import Invite, hash_code, new_code
 from helpdesk.domain.knowledge import EntryStatus
 from helpdesk.domain.languages import normalize_language_code
-from helpdesk.domain.people import Person, Role
+from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.domain.questions import AskedQuestion, Match
 from helpdesk.domain.schedule import describe_duration
 from helpdesk.domain.tickets import Ticket, TicketStatus
@@ -49,6 +49,8 @@ from helpdesk.services.lifecycle import overdue as overdue_tickets
 from helpdesk.services.ports import UnitOfWork
 from helpdesk.services.privacy import erase_person, export_person
 from helpdesk.services.reports import find_gaps, summarise, weekly
+from helpdesk.services.tickets import AssignmentRefused, assign_by_staff
+from helpdesk.services.turn import Turn
 from helpdesk.settings import Settings, load_settings, parse_duration
 from helpdesk.storage.database import Database, DatabaseError, async_url
 
@@ -867,6 +869,33 @@ def ticket_list(status: str | None, limit: int, overdue: bool, as_json: bool) ->
             click.echo(f"{len(tickets)} tickets", err=True)
 
     run()
+
+
+@ticket.command("assign")
+@click.argument("number", type=int)
+@click.argument("expert_id", type=int)
+def ticket_assign(number: int, expert_id: int) -> None:
+    """Give ticket NUMBER to the expert EXPERT_ID (see `expert list`), over routing."""
+
+    @with_app
+    async def run(app: App) -> str:
+        async with app.uow() as uow:
+            turn = Turn(
+                uow,
+                app.clock(),
+                ChatIdentity("cli", "staff"),
+                None,
+                timings=app.helpdesk.timings,
+            )
+            try:
+                expert = await assign_by_staff(turn, number, expert_id, _author())
+            except AssignmentRefused as refused:
+                raise Failure(str(refused)) from None
+            await uow.commit()
+        return expert.name
+
+    name = run()
+    click.echo(f"Ticket #{number} is now with {name} (#{expert_id}); they have been told.")
 
 
 @ticket.command("show")

@@ -3,6 +3,7 @@
 import logging
 from datetime import UTC, date, datetime, time, timedelta
 
+from helpdesk.domain.audit import AuditAction
 from helpdesk.domain.errors import DomainError
 from helpdesk.domain.people import Person
 from helpdesk.domain.questions import AskedQuestion, Feedback
@@ -10,6 +11,7 @@ from helpdesk.domain.routing import route_ticket
 from helpdesk.domain.schedule import parse_duration, zone
 from helpdesk.domain.tickets import FollowUp, Ticket, TicketStatus
 from helpdesk.i18n import Button, LanguageName, Msg, Param, Quote, Reply, Text
+from helpdesk.services.audit import record
 from helpdesk.services.lifecycle import (
     ACTION_NAMES,
     after_answer,
@@ -21,7 +23,9 @@ from helpdesk.services.metrics import count_escalation, observe_first_answer
 from helpdesk.services.turn import Turn
 
 __all__ = [
+    "AssignmentRefused",
     "answer_ticket",
+    "assign_by_staff",
     "can_view",
     "cancel_ticket",
     "come_back",
@@ -133,6 +137,33 @@ async def route(turn: Turn, ticket: Ticket, why: str = "") -> Person | None:
     await after_assignment(turn, ticket, expert.id)
     log.info("ticket %s routed to expert %s", ticket.id, expert.id)
     await turn.notify(expert, _for_expert(ticket, official))
+    return expert
+
+
+class AssignmentRefused(Exception):
+    """Staff asked for an assignment that cannot be made (the reason is the message)."""
+
+
+async def assign_by_staff(turn: Turn, number: int, expert_id: int, who: str) -> Person:
+    """Staff give a ticket to the expert they choose, over routing; audited."""
+    ticket = await turn.uow.tickets.get(number)
+    if ticket is None:
+        raise AssignmentRefused(f"There is no ticket #{number}.")
+    expert = await turn.uow.people.get(expert_id)
+    if expert is None or not expert.is_expert or expert.erased_at is not None:
+        raise AssignmentRefused(f"Person #{expert_id} is not an expert.")
+    official = await turn.uow.people.get(ticket.official_id)
+    assert official is not None
+    try:
+        ticket.assign(expert_id, turn.now, reason=f"assigned by {who}")
+    except DomainError as error:
+        raise AssignmentRefused(f"Ticket #{number} cannot be assigned now: {error}") from None
+    await turn.uow.tickets.save(ticket)
+    await after_assignment(turn, ticket, expert_id)
+    await turn.notify(expert, _for_expert(ticket, official))
+    await record(
+        turn.uow, turn.now, who, AuditAction.ASSIGN, f"ticket:{number}", f"person:{expert_id}"
+    )
     return expert
 
 

@@ -3,15 +3,17 @@
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import text
 
 from helpdesk.bootstrap import App
 from helpdesk.domain.audit import AuditAction
-from helpdesk.domain.people import ChatIdentity
+from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.services.privacy import apply_retention, export_person
 from helpdesk.services.reports import summarise
 from tests.fakes import FakeClock
+from tests.integration.test_cli import Cli
 from tests.integration.test_console_loop import Console
 from tests.integration.test_curation import ANSWER, QUESTION, answered_ticket, app, console
 
@@ -104,3 +106,33 @@ async def test_staff_actions_are_in_the_audit_trail(console: Console, app: App) 
     ]
     assert all(e.actor.startswith("Local staff (#") for e in events)
     assert events[0].subject == f"entry:{entry_id}"
+
+
+async def test_staff_assign_a_ticket_by_hand_and_it_is_audited(
+    console: Console, app: App, clock: FakeClock, tmp_path: Path, database_url: str
+) -> None:
+    assert "ticket #1" in await console.type(QUESTION)
+    async with app.uow() as uow:
+        second = await uow.people.add(
+            Person(
+                name="Second expert",
+                role=Role.EXPERT,
+                languages=("en",),
+                identities=[ChatIdentity("console", "second")],
+                created_at=clock(),
+            )
+        )
+        await uow.commit()
+    cli = Cli(tmp_path, database_url)
+    assert "Ticket #1 is now with Second expert" in cli.ok("ticket", "assign", "1", str(second.id))
+    official = await _official_id(app)
+    refused = cli("ticket", "assign", "1", str(official))
+    assert refused.returncode != 0 and "is not an expert" in refused.stderr
+    (assigned,) = [json.loads(line) for line in cli.ok("audit", "--json").splitlines()]
+    assert assigned["action"] == "assign" and assigned["subject"] == "ticket:1"
+    assert assigned["detail"] == f"person:{second.id}" and assigned["actor"].endswith("(cli)")
+    async with app.uow() as uow:
+        ticket = await uow.tickets.get(1)
+        assert ticket is not None and ticket.assignee_id == second.id
+        reminders = await uow.schedule.pending(ticket_id=1)
+    assert {a.person_id for a in reminders} == {second.id}  # the new expert's clock runs

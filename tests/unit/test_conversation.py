@@ -116,6 +116,16 @@ async def test_a_number_presses_the_button(people: Chat, store: FakeStore) -> No
     assert "no longer available" in (await people.said_to("ana", "7")).text
 
 
+async def test_a_number_never_presses_a_button_of_an_older_reply(
+    people: Chat, store: FakeStore
+) -> None:
+    confirm = await people.said_to("ana", "/forget")
+    assert confirm.buttons == (("Yes, erase my data", "/forget yes"),)
+    await people.say("ana", "/tickets")  # a reply without choices
+    assert "no longer available" in (await people.said_to("ana", "1")).text
+    assert not store.erased  # the old "Yes, erase my data" was not pressed
+
+
 async def test_not_helpful_offers_an_expert(people: Chat, store: FakeStore) -> None:
     await people.say("ana", "How do we set up a local safety council?")
     reply = await people.said_to("ana", "2")
