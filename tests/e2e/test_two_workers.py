@@ -75,6 +75,8 @@ async def test_two_workers_answer_once_and_remind_once_when_one_dies(
             for n, port in enumerate(balancer.ports)
         ]
         try:
+            # Once, before several workers start: each would import into an empty base.
+            workers[0].cli("kb", "import", str(workers[0].base / "knowledge"))
             for worker in workers:
                 worker.start()
             first = workers[0]
