@@ -1,6 +1,9 @@
 """Connecting to the database named by ``HELPDESK_DATABASE_URL`` and keeping its schema current."""
 
 import asyncio
+import contextlib
+import fcntl
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,7 @@ from helpdesk.storage.unit_of_work import SqlUnitOfWork
 __all__ = ["Database", "DatabaseError", "async_url"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATION_LOCK = 0x4845_4C50  # any constant the helpdesk alone uses: "HELP"
 
 # Plain URLs as people write them, mapped to the asyncio drivers we ship.
 _ASYNC_DRIVERS = {
@@ -84,10 +88,18 @@ class Database:
     async def upgrade(self, revision: str = "head") -> None:
         """Apply the migrations that have not run yet (a no-op when the schema is current).
 
-        ``revision`` stops at an older schema: tests use it to build yesterday's database."""
+        ``revision`` stops at an older schema: tests use it to build yesterday's database.
+        Processes starting together (several workers, a command beside the bot) take turns:
+        the first migrates, the others find the schema current."""
         try:
-            async with self.engine.begin() as connection:
-                await connection.run_sync(_upgrade, revision)
+            with _sqlite_migration_lock(self.engine.url):
+                async with self.engine.begin() as connection:
+                    if connection.dialect.name == "postgresql":
+                        # Held until this transaction ends; other workers wait here.
+                        await connection.execute(
+                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+                        )
+                    await connection.run_sync(_upgrade, revision)
         except OSError as error:
             raise DatabaseError(f"cannot reach the database: {error}") from error
         except Exception as error:
@@ -106,6 +118,22 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+@contextlib.contextmanager
+def _sqlite_migration_lock(url: URL) -> Iterator[None]:
+    """An exclusive lock on a file beside a SQLite database while it is migrated (SQLite
+    has no advisory locks, and its DDL does not wait for another process's DDL)."""
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _check_sqlite_folder(url: URL) -> None:

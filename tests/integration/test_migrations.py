@@ -1,6 +1,9 @@
 """Migrations upgrade a database that is in use: yesterday's schema with data in it becomes
 today's, on SQLite and on PostgreSQL, and every row is still read right afterwards."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -104,3 +107,23 @@ def _schema_differences(connection: Connection) -> list[object]:
     """What the tables in code and the migrated database disagree on (nothing, we hope)."""
     context = MigrationContext.configure(connection)
     return list(compare_metadata(context, Base.metadata))
+
+
+def test_processes_starting_together_take_turns_to_migrate(empty_database_url: str) -> None:
+    """Workers (or a command beside the bot) starting at once on a new database: one
+    migrates, the others wait and find the schema current."""
+    env = {**os.environ, "HELPDESK_DATABASE_URL": empty_database_url}
+    starting = [
+        subprocess.Popen(
+            [sys.executable, "-m", "helpdesk", "db", "upgrade"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    for process in starting:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        assert "up to date" in out
