@@ -27,6 +27,7 @@ from nio import (
 
 from helpdesk.knowledge_files import write_entries
 from tests.e2e.synapse import Homeserver
+from tests.postgres import find_bin_dir
 from tests.support import ENTRIES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -228,6 +229,22 @@ class BotProcess:
                 self.process.wait()
 
     def sql(self, query: str) -> list[tuple[object, ...]]:
+        """Rows of a query on the bot's database, SQLite or PostgreSQL (through psql;
+        whole numbers come back as int, everything else as text)."""
+        url = self.env["HELPDESK_DATABASE_URL"]
+        if url.startswith("postgresql"):
+            bin_dir = find_bin_dir()
+            assert bin_dir is not None
+            done = subprocess.run(
+                [str(bin_dir / "psql"), "-X", "-A", "-t", "-F", "\t", "-c", query, url],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            return [
+                tuple(int(v) if v.lstrip("-").isdecimal() else v for v in line.split("\t"))
+                for line in done.stdout.splitlines()
+            ]
         import sqlite3
 
         with sqlite3.connect(self.base / "helpdesk.db") as db:

@@ -12,9 +12,11 @@ import pytest
 
 from helpdesk.domain.knowledge import Entry
 from helpdesk.knowledge_files import write_entries
+from tests.conftest import PG_TEMPLATE
 from tests.e2e.conftest import BotProcess
 from tests.e2e.telegram_api import BotApiServer, SentMessage, SimUser
 from tests.net import free_port
+from tests.postgres import PostgresServer
 
 UNMATCHED = "Who decides the budget line for street lighting in rural villages?"
 TOKEN = "123456:" + "A" * 35
@@ -54,8 +56,11 @@ def api() -> Iterator[BotApiServer]:
 
 
 @pytest.fixture
-def tbot(api: BotApiServer, tmp_path: Path) -> Iterator[TelegramBot]:
-    running = TelegramBot(api, tmp_path / "bot")
+def tbot(api: BotApiServer, postgres: PostgresServer, tmp_path: Path) -> Iterator[TelegramBot]:
+    """The Telegram bot on PostgreSQL: the Matrix and console tests use SQLite, so the
+    end-to-end tests cover both engines without running twice."""
+    database = postgres.new_database(template=PG_TEMPLATE)
+    running = TelegramBot(api, tmp_path / "bot", {"HELPDESK_DATABASE_URL": database})
     yield running
     running.stop()
 
