@@ -176,6 +176,8 @@ def cli(tmp_path: Path, database_url: str, *args: str) -> subprocess.CompletedPr
     )
 
 
+# The same steps in chat run on both engines above; this is about the command line.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_the_cli_promotes_publishes_shows_history_and_restores(
     console: Console, app: App, tmp_path: Path, database_url: str
 ) -> None:
