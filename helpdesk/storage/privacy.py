@@ -137,6 +137,12 @@ class SqlPersonalData:
 
         own_tickets = select(TicketRow.id).where(TicketRow.official_id == person_id)
         ticket_ids: Sequence[int] = list(await self.session.scalars(own_tickets))
+        # Read before their questions lose the person's id below.
+        question_ids: Sequence[int] = list(
+            await self.session.scalars(
+                select(QuestionRow.id).where(QuestionRow.person_id == person_id)
+            )
+        )
         refs = [f"ticket:{number}" for number in ticket_ids]
         # Messages quoting their questions, to them and to the experts who saw them.
         await run(
@@ -151,11 +157,9 @@ class SqlPersonalData:
         )
         await run(
             "proposals",
+            # Accepted ones are curated phrasings of an entry now, no longer the person's.
             delete(ProposalRow).where(
-                ProposalRow.question_id.in_(
-                    select(QuestionRow.id).where(QuestionRow.ticket_id.in_(ticket_ids))
-                ),
-                ProposalRow.status != "accepted",
+                ProposalRow.question_id.in_(question_ids), ProposalRow.status != "accepted"
             ),
         )
         await run(

@@ -9,13 +9,16 @@ from sqlalchemy import text
 
 from helpdesk.bootstrap import App
 from helpdesk.domain.audit import AuditAction
+from helpdesk.domain.curation import Proposal
 from helpdesk.domain.people import ChatIdentity, Person, Role
+from helpdesk.domain.questions import Action, AskedQuestion
 from helpdesk.services.privacy import apply_retention, export_person
 from helpdesk.services.reports import summarise
 from tests.fakes import FakeClock
 from tests.integration.test_cli import Cli
 from tests.integration.test_console_loop import Console
 from tests.integration.test_curation import ANSWER, QUESTION, answered_ticket, app, console
+from tests.support import ENTRIES
 
 __all__ = ["app", "console"]  # fixtures shared with the curation tests
 
@@ -136,3 +139,32 @@ async def test_staff_assign_a_ticket_by_hand_and_it_is_audited(
         assert ticket is not None and ticket.assignee_id == second.id
         reminders = await uow.schedule.pending(ticket_id=1)
     assert {a.person_id for a in reminders} == {second.id}  # the new expert's clock runs
+
+
+async def test_erasure_drops_pending_proposals_from_the_persons_questions(
+    console: Console, app: App, clock: FakeClock
+) -> None:
+    official_id = await _official_id(app)
+    async with app.uow() as uow:
+        question = await uow.questions.add(
+            AskedQuestion(
+                person_id=official_id,
+                text="Kako pokrenuti vijeće mladih?",
+                normalized="kako pokrenuti vijece mladih",
+                action=Action.SUGGEST,
+                created_at=clock(),
+            )
+        )
+        pending = await uow.proposals.add(
+            Proposal(
+                entry_id=ENTRIES[0].id,
+                text=question.text,
+                created_at=clock(),
+                question_id=question.id,
+            )
+        )
+        await uow.personal_data.erase(official_id, clock())
+        await uow.commit()
+    async with app.uow() as uow:
+        assert pending.id is not None and await uow.proposals.get(pending.id) is None
+    assert await _texts_in_database(app, "vijeće mladih") == []
