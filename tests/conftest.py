@@ -5,11 +5,10 @@ import pytest
 
 from helpdesk.storage.database import Database
 from tests.fakes import FakeClock, FakeStore, FakeUnitOfWork
-from tests.postgres import PostgresServer
+from tests.postgres import ENGINE, TEMPLATE, PostgresServer
 from tests.support import Chat
 
-# A database with the current schema, copied for every test that asks for PostgreSQL.
-PG_TEMPLATE = "helpdesk_template"
+PG_TEMPLATE = TEMPLATE
 
 
 @pytest.fixture
@@ -41,6 +40,13 @@ def postgres() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _engine_of_the_run(request: pytest.FixtureRequest) -> None:
+    """With HELPDESK_TEST_DATABASE=postgresql, the server runs before any test needs it."""
+    if ENGINE == "postgresql":
+        request.getfixturevalue("postgres")
 
 
 async def _migrate(url: str) -> None:

@@ -27,7 +27,7 @@ from nio import (
 
 from helpdesk.knowledge_files import write_entries
 from tests.e2e.synapse import Homeserver
-from tests.postgres import find_bin_dir
+from tests.postgres import find_bin_dir, scratch_database
 from tests.support import ENTRIES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -178,7 +178,7 @@ class BotProcess:
         write_entries(ENTRIES, base / "knowledge")
         self.env = {
             **os.environ,
-            "HELPDESK_DATABASE_URL": f"sqlite:///{base / 'helpdesk.db'}",
+            "HELPDESK_DATABASE_URL": scratch_database(base),
             "HELPDESK_KNOWLEDGE_DIR": str(base / "knowledge"),
             "HELPDESK_SEMANTIC_MATCHING": "false",
             "HELPDESK_LOG_LEVEL": "INFO",

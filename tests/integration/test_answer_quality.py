@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres import scratch_database
+
 ROOT = Path(__file__).resolve().parents[2]
 
 FLOORS = {
@@ -21,13 +23,19 @@ FLOORS = {
 
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('quality') / 'h.db'}"
+    url = scratch_database(tmp_path_factory.mktemp("quality"))
     run(url, "true", "kb", "import", str(ROOT / "knowledge"))
     return url
 
 
 def run(url: str, semantic: str, *args: str) -> str:
-    env = {**os.environ, "HELPDESK_DATABASE_URL": url, "HELPDESK_SEMANTIC_MATCHING": semantic}
+    env = {
+        **os.environ,
+        "HELPDESK_DATABASE_URL": url,
+        "HELPDESK_SEMANTIC_MATCHING": semantic,
+        # The test workers share two cores: a second model thread only fights them.
+        "HELPDESK_EMBEDDING_THREADS": "1",
+    }
     env.pop("HELPDESK_CONFIG", None)
     done = subprocess.run(
         [sys.executable, "-m", "helpdesk", *args],

@@ -16,6 +16,7 @@ from helpdesk.settings import Settings
 from tests.bad_input import load_bad_input
 from tests.fakes import FakeClock
 from tests.integration.test_console_loop import Console
+from tests.postgres import scratch_database
 from tests.support import ENTRIES
 
 CRASH = "Sorry, something went wrong on our side"
@@ -31,7 +32,7 @@ def _is_clean(stored: str) -> bool:
 @pytest.fixture
 async def app(clock: FakeClock, tmp_path: Path) -> AsyncIterator[App]:
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'h.db'}",
+        database_url=scratch_database(tmp_path),
         knowledge_dir=tmp_path / "none",
         semantic_matching=False,
         max_messages_per_minute=100_000,

@@ -5,13 +5,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.postgres import scratch_database
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_bot(tmp_path: Path, stdin: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {
         **os.environ,
-        "HELPDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}",
+        "HELPDESK_DATABASE_URL": scratch_database(tmp_path),
         "HELPDESK_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
         "HELPDESK_SEMANTIC_MATCHING": "false",  # the embedding model is tested elsewhere
         **env,
@@ -87,7 +89,7 @@ def test_what_is_scheduled_for_a_ticket_is_shown_and_overdue_tickets_listed(
             cwd=tmp_path,
             env={
                 **os.environ,
-                "HELPDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}",
+                "HELPDESK_DATABASE_URL": scratch_database(tmp_path),
                 "HELPDESK_SEMANTIC_MATCHING": "false",
                 **env,
             },

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from helpdesk.storage.database import Database
+from tests.postgres import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -56,7 +57,7 @@ class Cli:
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
     """The command line itself (arguments, messages, matching): on SQLite."""
-    return Cli(tmp_path, f"sqlite:///{tmp_path / 'helpdesk.db'}")
+    return Cli(tmp_path, scratch_database(tmp_path))
 
 
 @pytest.fixture
@@ -130,7 +131,7 @@ def test_validate_import_list_export_round_trip(stored_cli: Cli, tmp_path: Path)
     ]
 
     stored_cli.ok("kb", "export", str(tmp_path / "exported"))
-    other = Cli(tmp_path / "second", f"sqlite:///{tmp_path / 'second.db'}")
+    other = Cli(tmp_path / "second", scratch_database(tmp_path, "second.db"))
     other.cwd.mkdir()
     other.ok("kb", "import", str(tmp_path / "exported"))
     assert other.ok("kb", "list", "--json") == stored_cli.ok("kb", "list", "--json")
