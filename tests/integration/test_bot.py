@@ -10,10 +10,13 @@ from tests.postgres import scratch_database
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_bot(tmp_path: Path, stdin: str, **env: str) -> subprocess.CompletedProcess[str]:
+def run_bot(
+    tmp_path: Path, stdin: str, url: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``bot.py`` on ``url`` (a new database if not given)."""
     environment = {
         **os.environ,
-        "HELPDESK_DATABASE_URL": scratch_database(tmp_path),
+        "HELPDESK_DATABASE_URL": url or scratch_database(tmp_path),
         "HELPDESK_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
         "HELPDESK_SEMANTIC_MATCHING": "false",  # the embedding model is tested elsewhere
         **env,
@@ -49,7 +52,8 @@ def test_the_whole_loop_from_piped_input(tmp_path: Path) -> None:
         )
         + "\n"
     )
-    done = run_bot(tmp_path, script)
+    url = scratch_database(tmp_path)
+    done = run_bot(tmp_path, script, url)
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Imported" in done.stderr and "knowledge entries" in done.stderr
@@ -63,7 +67,7 @@ def test_the_whole_loop_from_piped_input(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
     # A second run keeps everything: no second import, the ticket is still there.
-    again = run_bot(tmp_path, "/tickets\n")
+    again = run_bot(tmp_path, "/tickets\n", url)
     assert again.returncode == 0
     assert "Imported" not in again.stderr
     assert "#1 (closed)" in again.stdout
@@ -79,7 +83,10 @@ def test_a_bad_database_url_is_one_line(tmp_path: Path) -> None:
 def test_what_is_scheduled_for_a_ticket_is_shown_and_overdue_tickets_listed(
     tmp_path: Path,
 ) -> None:
-    done = run_bot(tmp_path, "/ask Who pays for the new street lights in the villages?\n/tickets\n")
+    url = scratch_database(tmp_path)
+    done = run_bot(
+        tmp_path, "/ask Who pays for the new street lights in the villages?\n/tickets\n", url
+    )
     assert done.returncode == 0, done.stderr
     assert "next: reminder to the expert" in done.stdout
 
@@ -89,7 +96,7 @@ def test_what_is_scheduled_for_a_ticket_is_shown_and_overdue_tickets_listed(
             cwd=tmp_path,
             env={
                 **os.environ,
-                "HELPDESK_DATABASE_URL": scratch_database(tmp_path),
+                "HELPDESK_DATABASE_URL": url,
                 "HELPDESK_SEMANTIC_MATCHING": "false",
                 **env,
             },
