@@ -142,9 +142,10 @@ async def run_due(
             await ensure_digests(uow, clock(), timings)
             await uow.commit()
     except Exception as error:
-        # Another worker planned the same digest a moment earlier (the database allows one
-        # per person): it is planned either way.
-        log.info("digests not planned this round: %s", type(error).__name__)
+        # Usually another worker planned the same digest a moment earlier (the database
+        # allows one per person), which is harmless and rare (once a week per staff
+        # member); a warning still shows any other failure.
+        log.warning("digests not planned this round: %s", type(error).__name__)
     ran = 0
     while ran < limit:
         action: ScheduledAction | None = None

@@ -133,11 +133,17 @@ async def route(turn: Turn, ticket: Ticket, why: str = "") -> Person | None:
         return None
     assert expert.id is not None
     ticket.assign(expert.id, turn.now, reason=reason)
+    await _hand_over(turn, ticket, expert, official)
+    log.info("ticket %s routed to expert %s", ticket.id, expert.id)
+    return expert
+
+
+async def _hand_over(turn: Turn, ticket: Ticket, expert: Person, official: Person) -> None:
+    """After ``ticket.assign``: store it, start the expert's clock, tell them."""
+    assert expert.id is not None
     await turn.uow.tickets.save(ticket)
     await after_assignment(turn, ticket, expert.id)
-    log.info("ticket %s routed to expert %s", ticket.id, expert.id)
     await turn.notify(expert, _for_expert(ticket, official))
-    return expert
 
 
 class AssignmentRefused(Exception):
@@ -158,9 +164,7 @@ async def assign_by_staff(turn: Turn, number: int, expert_id: int, who: str) -> 
         ticket.assign(expert_id, turn.now, reason=f"assigned by {who}")
     except DomainError as error:
         raise AssignmentRefused(f"Ticket #{number} cannot be assigned now: {error}") from None
-    await turn.uow.tickets.save(ticket)
-    await after_assignment(turn, ticket, expert_id)
-    await turn.notify(expert, _for_expert(ticket, official))
+    await _hand_over(turn, ticket, expert, official)
     await record(
         turn.uow, turn.now, who, AuditAction.ASSIGN, f"ticket:{number}", f"person:{expert_id}"
     )

@@ -48,6 +48,12 @@ def _plain(row: DeclarativeBase) -> dict[str, Any]:
     return data
 
 
+async def _bulk(session: AsyncSession, statement: Any) -> int:
+    """Run a bulk UPDATE or DELETE (no ORM objects synchronised); how many rows it hit."""
+    result = await session.execute(statement.execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 class SqlPersonalData:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -130,10 +136,7 @@ class SqlPersonalData:
         counts: dict[str, int] = {}
 
         async def run(name: str, statement: Any) -> None:
-            result = await self.session.execute(
-                statement.execution_options(synchronize_session=False)
-            )
-            counts[name] = counts.get(name, 0) + int(getattr(result, "rowcount", 0) or 0)
+            counts[name] = counts.get(name, 0) + await _bulk(self.session, statement)
 
         own_tickets = select(TicketRow.id).where(TicketRow.official_id == person_id)
         ticket_ids: Sequence[int] = list(await self.session.scalars(own_tickets))
@@ -239,30 +242,27 @@ class SqlPersonalData:
     async def purge_texts(self, before: datetime) -> int:
         """Blank question texts older than ``before`` and drop old delivered messages.
         Returns how many question texts were blanked."""
-        result = await self.session.execute(
+        blanked = await _bulk(
+            self.session,
             update(QuestionRow)
             .where(QuestionRow.created_at < before, QuestionRow.text != "")
-            .values(text="", normalized="")
-            .execution_options(synchronize_session=False)
+            .values(text="", normalized=""),
         )
-        await self.session.execute(
+        await _bulk(
+            self.session,
             update(TicketRow)
             .where(
                 TicketRow.updated_at < before,
                 TicketRow.status.not_in(_ACTIVE),
                 TicketRow.text != "",
             )
-            .values(text="", comment=None)
-            .execution_options(synchronize_session=False)
+            .values(text="", comment=None),
         )
-        await self.session.execute(
-            delete(OutboxRow)
-            .where(OutboxRow.delivered_at.is_not(None), OutboxRow.delivered_at < before)
-            .execution_options(synchronize_session=False)
+        await _bulk(
+            self.session,
+            delete(OutboxRow).where(
+                OutboxRow.delivered_at.is_not(None), OutboxRow.delivered_at < before
+            ),
         )
-        await self.session.execute(
-            delete(InboundRow)
-            .where(InboundRow.received_at < before)
-            .execution_options(synchronize_session=False)
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
+        await _bulk(self.session, delete(InboundRow).where(InboundRow.received_at < before))
+        return blanked
