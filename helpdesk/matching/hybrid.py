@@ -1,9 +1,9 @@
 """The hybrid matcher: spelling (lexical) and meaning (embedding) together.
 
-Each entry gets a lexical score (``FuzzyMatcher``, 0-100) and a semantic one: the
-question's cosine similarity to the entry's closest phrasing, mixed with its
-similarity to the entry's answer, mapped from the model's useful range
-[``low``, ``high``] onto 0-100. The hybrid score is a weighted mean of the two.
+Each entry gets a lexical score (``FuzzyMatcher``, 0-100) and a semantic one: the mean
+of the question's cosine similarity to three views of the entry (its closest phrasing,
+the centroid of all its phrasings, and its answer), mapped from the model's useful
+range [``low``, ``high``] onto 0-100. The hybrid score is a weighted mean of the two.
 Lexical matching is exact about names and rare words and robust to typos; the
 embedding understands paraphrases and other languages. Off-topic questions score
 low on both, which is what lets the hybrid reject them.
@@ -39,8 +39,12 @@ MEANINGFUL_ANSWER = 80
 class HybridWeights:
     """How the two scores are combined; calibrated on tests/data (see benchmarks/)."""
 
-    lexical: float = 0.3  # share of the lexical score in the hybrid score
-    answer: float = 0.5  # share of the answer's similarity in the semantic score
+    lexical: float = 0.35  # share of the lexical score in the hybrid score
+    # The semantic score is the weighted mean of three similarities (an entry without an
+    # answer worth embedding uses the other two).
+    closest: float = 1.0  # to the entry's closest phrasing
+    centroid: float = 1.0  # to the mean of its phrasings
+    answer: float = 1.0  # to the start of its answer
     low: float = 0.80  # cosine at or below which texts are unrelated
     high: float = 0.95  # cosine at or above which they say the same thing
     # A lexical score this high, this far ahead of the runner-up, needs no embedding: on
@@ -82,11 +86,10 @@ class HybridMatcher:
                     rows.append(vector)
                     groups.append(index)
         dimensions = embedder.dimensions
-        self._phrasings = SemanticIndex(
-            np.array(rows, dtype=np.float32).reshape(-1, dimensions),
-            np.array(groups, dtype=np.int64),
-            len(published),
-        )
+        matrix = np.array(rows, dtype=np.float32).reshape(-1, dimensions)
+        owners = np.array(groups, dtype=np.int64)
+        self._phrasings = SemanticIndex(matrix, owners, len(published))
+        self._centroids, self._has_centroid = _centroids(matrix, owners, len(published))
         answers = [vectors.get(phrasing_key("answer", entry.id)) for entry in published]
         self._has_answer = np.array([a is not None for a in answers], dtype=bool)
         self._answers = np.array(
@@ -143,9 +146,16 @@ class HybridMatcher:
         self.embedded_questions += 1
         vector = self._embedder.embed_questions([question])[0]
         closest = self._phrasings.entry_similarities(vector)
+        centroid = (self._centroids @ vector).astype(np.float64)
         answer = (self._answers @ vector).astype(np.float64)
-        share = np.where(self._has_answer, self.weights.answer, 0.0)
-        mixed: NDArray[np.float64] = (1.0 - share) * closest + share * answer
+        w = self.weights
+        # An entry lacking a view is scored on the views it has.
+        share_centroid = np.where(self._has_centroid, w.centroid, 0.0)
+        share_answer = np.where(self._has_answer, w.answer, 0.0)
+        total = w.closest + share_centroid + share_answer
+        mixed: NDArray[np.float64] = (
+            w.closest * closest + share_centroid * centroid + share_answer * answer
+        ) / total
         return mixed
 
     def _decisive(self, lexical: NDArray[np.float64]) -> bool:
@@ -156,3 +166,16 @@ class HybridMatcher:
         runner_up = float(ordered[-2]) if len(ordered) > 1 else 0.0
         w = self.weights
         return best >= w.decisive and best - runner_up >= w.decisive_margin
+
+
+def _centroids(
+    vectors: Vectors, groups: NDArray[np.int64], entries: int
+) -> tuple[Vectors, NDArray[np.bool_]]:
+    """Each entry's phrasing vectors averaged and scaled back to unit length; zero rows
+    (and False) for entries without vectors."""
+    sums = np.zeros((entries, vectors.shape[1]), dtype=np.float64)
+    np.add.at(sums, groups, vectors)
+    norms = np.linalg.norm(sums, axis=1)
+    present = norms > 0
+    sums[present] /= norms[present, None]
+    return sums.astype(np.float32), present

@@ -149,3 +149,35 @@ def test_load_embedder_without_the_package(monkeypatch: pytest.MonkeyPatch) -> N
 
     monkeypatch.setattr(builtins, "__import__", refuse)
     assert semantic.load_embedder() is None
+
+
+def test_an_entry_asked_about_from_several_sides_wins_on_its_centroid(
+    embedder: FakeEmbedder,
+) -> None:
+    # Each phrasing of "youth-council" names one of its two concepts, as phrasings in
+    # different words and languages do; the question names both. Its closest phrasing is
+    # no closer than the other entry's, but the mean of its phrasings is.
+    entries = [
+        Entry(
+            id="youth-council",
+            title="Listening to the next generation",
+            questions=("How do we set up a council?", "How do we reach young people?"),
+            body="Answer.",
+        ),
+        Entry(
+            id="council",
+            title="Safety bodies",
+            questions=("How do we set up a safety council?",),
+            body="Answer.",
+        ),
+    ]
+    hybrid = HybridMatcher(
+        entries,
+        embedder,
+        vectors(embedder, entries),
+        POLICY,
+        HybridWeights(lexical=0.3, low=0.3, high=0.9),
+    )
+    match = hybrid.match("Savjet mladih?")
+    assert match.best is not None and match.best.entry_id == "youth-council"
+    assert match.candidates[0].score > match.candidates[1].score
