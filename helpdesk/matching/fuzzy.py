@@ -70,7 +70,12 @@ class FuzzyMatcher:
         worse = np.minimum(found.recall, found.precision)
         phrasing_scores = 100.0 * (MAIN * better + (1 - MAIN) * worse)
         # A question typed as one of the phrasings, give or take a few letters.
-        for position in np.argsort(-phrasing_scores)[:_RESCORED]:
+        best = (
+            np.argpartition(-phrasing_scores, _RESCORED)[:_RESCORED]
+            if len(phrasing_scores) > _RESCORED
+            else np.arange(len(phrasing_scores))
+        )
+        for position in best:
             text = self._texts[int(found.phrasings[position])]
             whole = fuzz.ratio(normalized, text, score_cutoff=NEAR_DUPLICATE)
             phrasing_scores[position] = max(phrasing_scores[position], whole)

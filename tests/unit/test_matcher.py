@@ -151,3 +151,19 @@ def test_policy_rejects_inconsistent_thresholds() -> None:
 )
 def test_has_content(text: str, content: bool) -> None:
     assert has_content(text) is content
+
+
+def test_phrasings_touched_are_counted_like_numpy_unique() -> None:
+    # The lexical index dedupes postings by counting, not sorting (for speed); it must
+    # give exactly what np.unique does, or scores would go to the wrong phrasings.
+    import numpy as np
+
+    from helpdesk.matching.lexical import _distinct
+
+    rng = np.random.default_rng(3)
+    for universe in (1, 7, 1000):
+        ids = rng.integers(0, universe, size=rng.integers(0, 3000))
+        distinct, where = _distinct(ids, universe)
+        expected, inverse = np.unique(ids, return_inverse=True)
+        assert distinct.tolist() == expected.tolist()
+        assert where.tolist() == inverse.reshape(-1).tolist()
