@@ -26,7 +26,7 @@ from helpdesk.domain.curation import Proposal, ProposalStatus
 from helpdesk.domain.invites import Invite, hash_code, new_code
 from helpdesk.domain.knowledge import EntryStatus
 from helpdesk.domain.languages import normalize_language_code
-from helpdesk.domain.people import ChatIdentity, Person, Role
+from helpdesk.domain.people import Person, Role
 from helpdesk.domain.questions import AskedQuestion, Match
 from helpdesk.domain.schedule import describe_duration
 from helpdesk.domain.tickets import Ticket, TicketStatus
@@ -45,6 +45,7 @@ from helpdesk.services.curation import (
 )
 from helpdesk.services.evaluation import EvaluationReport, evaluate, read_labelled
 from helpdesk.services.knowledge import import_entries
+from helpdesk.services.lifecycle import SYSTEM
 from helpdesk.services.lifecycle import overdue as overdue_tickets
 from helpdesk.services.ports import UnitOfWork
 from helpdesk.services.privacy import erase_person, export_person
@@ -52,7 +53,7 @@ from helpdesk.services.reports import find_gaps, summarise, weekly
 from helpdesk.services.tickets import AssignmentRefused, assign_by_staff
 from helpdesk.services.turn import Turn
 from helpdesk.settings import Settings, load_settings, parse_duration
-from helpdesk.storage.database import Database, DatabaseError, async_url
+from helpdesk.storage.database import Database, DatabaseError, backup_sqlite
 
 __all__ = ["main"]
 
@@ -880,13 +881,7 @@ def ticket_assign(number: int, expert_id: int) -> None:
     @with_app
     async def run(app: App) -> str:
         async with app.uow() as uow:
-            turn = Turn(
-                uow,
-                app.clock(),
-                ChatIdentity("cli", "staff"),
-                None,
-                timings=app.helpdesk.timings,
-            )
+            turn = Turn(uow, app.clock(), SYSTEM, None, timings=app.helpdesk.timings)
             try:
                 expert = await assign_by_staff(turn, number, expert_id, _author())
             except AssignmentRefused as refused:
@@ -1151,22 +1146,8 @@ def db_backup(target: Path) -> None:
     """Copy a SQLite database while the bot runs (SQLite's online backup).
 
     PostgreSQL: use pg_dump (see "Backup and restore" in the README)."""
-    settings = _settings()
-    url = async_url(settings.database_url)
-    if url.get_backend_name() != "sqlite" or not url.database:
-        raise Failure("db backup copies SQLite databases; for PostgreSQL use pg_dump -Fc")
-    source = Path(url.database)
-    if not source.is_file():
-        raise Failure(f"there is no database at {source}")
-    if target.exists():
-        raise Failure(f"{target} exists already; choose a new file")
-    import sqlite3
-
-    # The backup API copies a consistent snapshot page by page, writers carrying on.
-    live, copy = sqlite3.connect(source), sqlite3.connect(target)
     try:
-        live.backup(copy)
-    finally:
-        copy.close()
-        live.close()
+        source = backup_sqlite(_settings().database_url, target)
+    except DatabaseError as error:
+        raise Failure(str(error)) from None
     click.echo(f"backed up {source} to {target}")

@@ -95,8 +95,9 @@ class Turn:
         """After a reply without choices, "1" no longer means the first of older ones: an
         old "Yes, erase my data" must not be picked by a number typed for something else."""
         person_id = self.person.id if self.person else None
-        stale = self.replied and not self.offered_choices and person_id is not None
-        if stale and person_id is not None and await self.uow.menus.get(person_id):
+        if person_id is None or not self.replied or self.offered_choices:
+            return
+        if await self.uow.menus.get(person_id):
             await self.uow.menus.set(person_id, [], self.now)
 
     async def notify(self, person: Person, reply: Reply) -> None:

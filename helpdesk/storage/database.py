@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import fcntl
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import (
 
 from helpdesk.storage.unit_of_work import SqlUnitOfWork
 
-__all__ = ["Database", "DatabaseError", "async_url"]
+__all__ = ["Database", "DatabaseError", "async_url", "backup_sqlite"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 0x4845_4C50  # any constant the helpdesk alone uses: "HELP"
@@ -134,6 +135,27 @@ def _sqlite_migration_lock(url: URL) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def backup_sqlite(database_url: str, target: Path) -> Path:
+    """Copy a SQLite database while the bot runs; returns the file copied. The backup API
+    copies a consistent snapshot page by page, writers carrying on (PostgreSQL has
+    pg_dump for this)."""
+    url = async_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database:
+        raise DatabaseError("db backup copies SQLite databases; for PostgreSQL use pg_dump -Fc")
+    source = Path(url.database)
+    if not source.is_file():
+        raise DatabaseError(f"there is no database at {source}")
+    if target.exists():
+        raise DatabaseError(f"{target} exists already; choose a new file")
+    live, copy = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        live.backup(copy)
+    finally:
+        copy.close()
+        live.close()
+    return source
 
 
 def _check_sqlite_folder(url: URL) -> None:
