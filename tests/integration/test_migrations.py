@@ -1,6 +1,7 @@
 """Migrations upgrade a database that is in use: yesterday's schema with data in it becomes
 today's, on SQLite and on PostgreSQL, and every row is still read right afterwards."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from helpdesk.bootstrap import bootstrap
 from helpdesk.domain.people import ChatIdentity, Role
 from helpdesk.domain.tickets import TicketStatus
 from helpdesk.settings import Settings
+from helpdesk.storage import database as database_module
 from helpdesk.storage.database import Database
 from helpdesk.storage.tables import Base
 from tests.fakes import FakeClock
@@ -127,3 +129,50 @@ def test_processes_starting_together_take_turns_to_migrate(empty_database_url: s
         out, err = process.communicate(timeout=120)
         assert process.returncode == 0, err
         assert "up to date" in out
+
+
+def test_each_migration_is_named_after_its_revision_in_order() -> None:
+    """The bot reads the newest revision from the file names instead of importing alembic
+    (storage.database._head_revision); that holds only while the files follow this."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from helpdesk.storage import database
+
+    config = Config()
+    config.set_main_option("script_location", str(database._MIGRATIONS))
+    scripts = ScriptDirectory.from_config(config)
+    revisions = list(reversed(list(scripts.walk_revisions())))  # oldest first
+    for number, script in enumerate(revisions, start=1):
+        assert script.revision == f"{number:04d}", script.path
+        assert Path(script.path).name.startswith(f"{script.revision}_"), script.path
+    assert database._head_revision() == scripts.get_current_head()
+
+
+def test_a_current_database_is_checked_without_loading_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'helpdesk.db'}"
+
+    async def migrate() -> tuple[str | None, str | None]:
+        database = Database.connect(url)
+        try:
+            before = await database._revision()
+            await database.upgrade()
+            return before, await database._revision()
+        finally:
+            await database.close()
+
+    assert asyncio.run(migrate()) == (None, database_module._head_revision())
+    check = (
+        "import asyncio, sys\n"
+        "from helpdesk.storage.database import Database\n"
+        "async def main():\n"
+        f"    database = Database.connect({url!r})\n"
+        "    await database.upgrade()\n"
+        "    await database.close()\n"
+        "asyncio.run(main())\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "False", done.stderr
