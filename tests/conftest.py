@@ -1,11 +1,12 @@
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from helpdesk.storage.database import Database
 from tests.fakes import FakeClock, FakeStore, FakeUnitOfWork
-from tests.postgres import ENGINE, TEMPLATE, PostgresServer
+from tests.postgres import ENGINES, TEMPLATE, PostgresServer, use_engine
 from tests.support import Chat
 
 PG_TEMPLATE = TEMPLATE
@@ -42,11 +43,32 @@ def postgres() -> Iterator[PostgresServer]:
         server.stop()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _engine_of_the_run(request: pytest.FixtureRequest) -> None:
-    """With HELPDESK_TEST_DATABASE=postgresql, the server runs before any test needs it."""
-    if ENGINE == "postgresql":
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database, copied for each test instead of migrating each copy."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "helpdesk.db"
+    asyncio.run(_migrate(f"sqlite:///{path}"))
+    return path
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests that use the ``engine`` fixture, themselves or through theirs, run once on each
+    engine (those with ``database_url`` choose theirs already)."""
+    if "engine" in metafunc.fixturenames and "database_url" not in metafunc.fixturenames:
+        metafunc.parametrize("engine", ENGINES, indirect=True)
+
+
+@pytest.fixture
+def engine(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The engine ``scratch_database()`` makes databases on during this test."""
+    name: str = getattr(request, "param", ENGINES[0])
+    if name == "postgresql":
         request.getfixturevalue("postgres")
+        use_engine(name)
+    else:
+        use_engine(name, request.getfixturevalue("sqlite_template"))
+    yield name
+    use_engine(ENGINES[0])  # for fixtures shared by a module, set up before any test's
 
 
 async def _migrate(url: str) -> None:

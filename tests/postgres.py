@@ -26,22 +26,49 @@ from pathlib import Path
 
 from tests.net import free_port
 
-__all__ = ["TEMPLATE", "PostgresServer", "find_bin_dir", "install_postgres", "scratch_database"]
+__all__ = [
+    "ENGINES",
+    "TEMPLATE",
+    "PostgresServer",
+    "find_bin_dir",
+    "install_postgres",
+    "scratch_database",
+    "use_engine",
+]
 
 # A database with the current schema, copied for every test that asks for PostgreSQL.
 TEMPLATE = "helpdesk_template"
-# The engine of tests that do not choose one: HELPDESK_TEST_DATABASE=postgresql runs the
-# whole suite on PostgreSQL (scripts/test runs SQLite there, PostgreSQL where tests ask).
-ENGINE = os.environ.get("HELPDESK_TEST_DATABASE", "sqlite")
+# The engines that tests using the `engine` fixture run on, once each: both, unless
+# HELPDESK_TEST_DATABASE names one (a quicker run while working on something else).
+ENGINES: tuple[str, ...] = (
+    (os.environ["HELPDESK_TEST_DATABASE"],)
+    if os.environ.get("HELPDESK_TEST_DATABASE")
+    else ("sqlite", "postgresql")
+)
 _current: "PostgresServer | None" = None
+_engine = ENGINES[0]  # what scratch_database() makes; the `engine` fixture sets it per test
+_sqlite_template: Path | None = None
+
+
+def use_engine(name: str, sqlite_template: Path | None = None) -> None:
+    """Where the following scratch databases live (tests run one at a time per process).
+    ``sqlite_template``, a migrated SQLite file, is copied instead of migrating each one."""
+    global _engine, _sqlite_template
+    if name not in ("sqlite", "postgresql"):
+        raise ValueError(f"HELPDESK_TEST_DATABASE is sqlite or postgresql, not {name!r}")
+    _engine = name
+    if sqlite_template is not None:
+        _sqlite_template = sqlite_template
 
 
 def scratch_database(folder: Path, name: str = "helpdesk.db") -> str:
-    """A new, empty-but-migrated database for one test, on the engine of the run."""
-    if ENGINE == "sqlite":
+    """A new, empty-but-migrated database for one test, on the engine of that test."""
+    if _engine == "sqlite":
+        if _sqlite_template is not None:
+            shutil.copyfile(_sqlite_template, folder / name)
         return f"sqlite:///{folder / name}"
     if _current is None:
-        raise RuntimeError("HELPDESK_TEST_DATABASE=postgresql, but no PostgreSQL server runs")
+        raise RuntimeError("PostgreSQL is asked for, but no PostgreSQL server runs")
     return _current.new_database(template=TEMPLATE)
 
 

@@ -16,6 +16,9 @@ from tests.e2e.telegram_api import BotApiServer, SentMessage
 from tests.e2e.test_matrix import registered
 from tests.e2e.test_telegram import TOKEN, TelegramBot
 
+# Each test runs on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("engine")
+
 # Synapse refuses events over 64 KiB; emoji take four bytes each.
 MATRIX_MAX_CHARS = 12_000
 # Synapse spends far more CPU per event than the bot: on Matrix every third message of the

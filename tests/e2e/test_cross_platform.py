@@ -12,6 +12,9 @@ from tests.e2e.synapse import Homeserver
 from tests.e2e.telegram_api import BotApiServer, SimUser
 from tests.e2e.test_telegram import TOKEN, buttons
 
+# Each test runs on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("engine")
+
 QUESTION = "Who decides the budget line for street lighting in rural villages?"
 
 
@@ -34,7 +37,7 @@ class BothBot(BotProcess):
 
     async def on_telegram(self, name: str, role: str, *extra: str) -> SimUser:
         user = self.api.user(name.title())
-        code = self.invite(role, "--name", name.title(), *extra)
+        code = await self.invite(role, "--name", name.title(), *extra)
         self.api.send(user, f"/start {code}")
         await self.api.expect(user.id, f"Welcome, {name.title()}")
         return user
@@ -43,14 +46,14 @@ class BothBot(BotProcess):
         user = people.make(name)
         await user.login()
         await user.open_chat(self.user_id)
-        code = self.invite(role, "--name", name.title(), *extra)
+        code = await self.invite(role, "--name", name.title(), *extra)
         await user.say(f"/start {code}")
         await user.expect(f"Welcome, {name.title()}")
         return user
 
 
 @pytest.fixture
-def both(homeserver: Homeserver, tmp_path: Path) -> Iterator[BothBot]:
+def both(homeserver: Homeserver, tmp_path: Path, engine: str) -> Iterator[BothBot]:
     with BotApiServer(TOKEN) as api:
         running = BothBot(homeserver, api, tmp_path / "bot")
         running.start()

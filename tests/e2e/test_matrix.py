@@ -3,8 +3,13 @@
 import asyncio
 import re
 
+import pytest
+
 from tests.e2e.conftest import Bot, MatrixUser, People
 from tests.e2e.synapse import Homeserver
+
+# Each test runs on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("engine")
 
 UNMATCHED = "Who decides the budget line for street lighting in rural villages?"
 
@@ -20,7 +25,7 @@ async def registered(
     user = people.make(name, encrypted=encrypted)
     await user.login()
     await user.open_chat(bot.user_id)
-    code = bot.invite(role, "--name", name.title(), *extra)
+    code = await bot.invite(role, "--name", name.title(), *extra)
     await user.say(f"/start {code}")
     await user.expect(f"Welcome, {name.title()}")
     return user

@@ -12,11 +12,12 @@ import pytest
 
 from helpdesk.domain.knowledge import Entry
 from helpdesk.knowledge_files import write_entries
-from tests.conftest import PG_TEMPLATE
 from tests.e2e.conftest import BotProcess
 from tests.e2e.telegram_api import BotApiServer, SentMessage, SimUser
 from tests.net import free_port
-from tests.postgres import PostgresServer
+
+# Each test runs on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("engine")
 
 UNMATCHED = "Who decides the budget line for street lighting in rural villages?"
 TOKEN = "123456:" + "A" * 35
@@ -40,7 +41,9 @@ class TelegramBot(BotProcess):
 
     async def register(self, name: str, role: str = "official", *extra: str) -> SimUser:
         user = self.api.user(name.title())
-        out = self.cli("invite", "create", "--role", role, "--name", name.title(), *extra)
+        out = await self.cli_in_process(
+            "invite", "create", "--role", role, "--name", name.title(), *extra
+        )
         link = re.search(r"https://t\.me/(\w+)\?start=([\w-]+)", out)
         assert link is not None, out
         # Opening the link makes the app send /start with the code.
@@ -56,11 +59,8 @@ def api() -> Iterator[BotApiServer]:
 
 
 @pytest.fixture
-def tbot(api: BotApiServer, postgres: PostgresServer, tmp_path: Path) -> Iterator[TelegramBot]:
-    """The Telegram bot on PostgreSQL: the Matrix and console tests use SQLite, so the
-    end-to-end tests cover both engines without running twice."""
-    database = postgres.new_database(template=PG_TEMPLATE)
-    running = TelegramBot(api, tmp_path / "bot", {"HELPDESK_DATABASE_URL": database})
+def tbot(api: BotApiServer, tmp_path: Path, engine: str) -> Iterator[TelegramBot]:
+    running = TelegramBot(api, tmp_path / "bot")
     yield running
     running.stop()
 

@@ -19,6 +19,9 @@ from tests.integration.test_console_loop import Console
 from tests.postgres import scratch_database
 from tests.support import ENTRIES
 
+# Each test runs on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("engine")
+
 CRASH = "Sorry, something went wrong on our side"
 
 
@@ -30,7 +33,7 @@ def _is_clean(stored: str) -> bool:
 
 
 @pytest.fixture
-async def app(clock: FakeClock, tmp_path: Path) -> AsyncIterator[App]:
+async def app(clock: FakeClock, tmp_path: Path, engine: str) -> AsyncIterator[App]:
     settings = Settings(
         database_url=scratch_database(tmp_path),
         knowledge_dir=tmp_path / "none",

@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import text
 
+from helpdesk.cli import main
 from helpdesk.storage.database import Database
 from tests.postgres import scratch_database
 
@@ -55,8 +57,8 @@ class Cli:
 
 
 @pytest.fixture
-def cli(tmp_path: Path) -> Cli:
-    """The command line itself (arguments, messages, matching): on SQLite."""
+def cli(tmp_path: Path, engine: str) -> Cli:
+    """The command line on a scratch database, on each engine in turn."""
     return Cli(tmp_path, scratch_database(tmp_path))
 
 
@@ -103,9 +105,12 @@ COMMANDS = [
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "helpdesk")
-def test_help_everywhere(cli: Cli, command: list[str]) -> None:
-    out = cli.ok(*command, "--help")
-    assert "Usage: " in out
+def test_help_everywhere(command: list[str]) -> None:
+    # In this process: help touches nothing, and the tests below run the command in
+    # subprocesses as staff do.
+    done = CliRunner().invoke(main, [*command, "--help"])
+    assert done.exit_code == 0, done.output
+    assert "Usage: " in done.output
 
 
 def test_the_console_script_is_installed() -> None:

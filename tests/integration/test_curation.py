@@ -21,7 +21,6 @@ from helpdesk.services.knowledge import import_entries
 from helpdesk.settings import Settings
 from tests.fakes import FakeClock
 from tests.integration.test_console_loop import Console
-from tests.postgres import ENGINE
 from tests.support import ENTRIES
 
 QUESTION = "Who decides the budget line for street lighting in rural villages of Kumanovo?"
@@ -177,8 +176,6 @@ def cli(tmp_path: Path, database_url: str, *args: str) -> subprocess.CompletedPr
     )
 
 
-# The same steps in chat run on both engines above; this is about the command line.
-@pytest.mark.parametrize("database_url", [ENGINE], indirect=True)
 async def test_the_cli_promotes_publishes_shows_history_and_restores(
     console: Console, app: App, tmp_path: Path, database_url: str
 ) -> None:
