@@ -133,7 +133,13 @@ async def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> App:
 
 
 async def import_knowledge_if_empty(app: App) -> ImportReport | None:
-    """First run: fill an empty knowledge base from the knowledge folder."""
+    """First run: fill an empty knowledge base from the knowledge folder. Workers starting
+    together on a new database take turns; the first imports, the others find entries."""
+    async with app.database.exclusively("first-import"):
+        return await _import_if_empty(app)
+
+
+async def _import_if_empty(app: App) -> ImportReport | None:
     async with app.uow() as uow:
         if await uow.entries.all():
             return None

@@ -41,9 +41,10 @@ _LOCAL_PEOPLE = {
 
 
 async def ensure_local_people(app: App) -> dict[str, Person]:
-    """The console's three people, created on first use."""
+    """The console's three people, created on first use (by one process at a time: two
+    consoles opened together on a new database would both create them)."""
     people: dict[str, Person] = {}
-    async with app.uow() as uow:
+    async with app.database.exclusively("console-people"), app.uow() as uow:
         for address, local in _LOCAL_PEOPLE.items():
             identity = ChatIdentity(PLATFORM, address)
             person = await uow.people.by_identity(identity)

@@ -4,7 +4,8 @@ import asyncio
 import contextlib
 import fcntl
 import sqlite3
-from collections.abc import Iterator
+import zlib
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -25,7 +27,6 @@ __all__ = ["Database", "DatabaseError", "async_url", "backup_sqlite"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _VERSIONS = _MIGRATIONS / "versions"
-_MIGRATION_LOCK = 0x4845_4C50  # any constant the helpdesk alone uses: "HELP"
 
 # Plain URLs as people write them, mapped to the asyncio drivers we ship.
 _ASYNC_DRIVERS = {
@@ -92,20 +93,29 @@ class Database:
         try:
             if revision == "head" and await self._revision() == _head_revision():
                 return  # the usual case, decided without importing alembic
-            with _sqlite_migration_lock(self.engine.url):
-                async with self.engine.begin() as connection:
-                    if connection.dialect.name == "postgresql":
-                        # Held until this transaction ends; other workers wait here.
-                        await connection.execute(
-                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
-                        )
-                    await connection.run_sync(_upgrade, revision)
+            async with self.exclusively("migrate") as connection:
+                await connection.run_sync(_upgrade, revision)
         except OSError as error:
             raise DatabaseError(f"cannot reach the database: {error}") from error
         except Exception as error:
             if _is_connection_error(error):
                 raise DatabaseError(f"cannot open the database: {_first_line(error)}") from error
             raise
+
+    @contextlib.asynccontextmanager
+    async def exclusively(self, step: str) -> AsyncIterator[AsyncConnection]:
+        """One process at a time runs ``step`` (a short name), across every process on this
+        database: for what workers starting together must not each do. On PostgreSQL an
+        advisory lock, held until the yielded connection's transaction ends; SQLite has
+        none, so a lock file beside the database."""
+        with _sqlite_lock(self.engine.url, step):
+            async with self.engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    key = zlib.crc32(f"helpdesk:{step}".encode())
+                    await connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": key}
+                    )
+                yield connection
 
     async def _revision(self) -> str | None:
         """The revision the database is stamped with; None before the first migration."""
@@ -126,14 +136,14 @@ class Database:
 
 
 @contextlib.contextmanager
-def _sqlite_migration_lock(url: URL) -> Iterator[None]:
-    """An exclusive lock on a file beside a SQLite database while it is migrated (SQLite
-    has no advisory locks, and its DDL does not wait for another process's DDL)."""
+def _sqlite_lock(url: URL, step: str) -> Iterator[None]:
+    """An exclusive lock on a file beside a SQLite database (its DDL does not wait for
+    another process's DDL, and a check-then-insert is not atomic across processes)."""
     database = url.database or ""
     if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
         yield
         return
-    with open(f"{database}.migrate-lock", "a") as lock:
+    with open(f"{database}.{step}-lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield

@@ -117,3 +117,41 @@ def test_what_is_scheduled_for_a_ticket_is_shown_and_overdue_tickets_listed(
     assert cli("ticket", "list", "--overdue").strip() == ""
     late = cli("ticket", "list", "--overdue", HELPDESK_EXPERT_REMINDER_AFTER="0s")
     assert late.startswith("#1 ")
+
+
+def test_workers_starting_together_on_a_new_database_import_the_knowledge_once(
+    tmp_path: Path,
+) -> None:
+    url = scratch_database(tmp_path)
+    environment = {
+        **os.environ,
+        "HELPDESK_DATABASE_URL": url,
+        "HELPDESK_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
+        "HELPDESK_SEMANTIC_MATCHING": "false",
+    }
+    for name in ("HELPDESK_TELEGRAM_TOKEN", "HELPDESK_MATRIX_HOMESERVER", "HELPDESK_CONFIG"):
+        environment.pop(name, None)
+    starting = [
+        subprocess.Popen(
+            [sys.executable, str(ROOT / "bot.py")],
+            cwd=tmp_path,
+            env=environment,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    errors = [process.communicate("", timeout=60)[1] for process in starting]
+    assert [process.returncode for process in starting] == [0, 0, 0], errors
+    assert sum("Imported" in err for err in errors) == 1, errors
+    listed = subprocess.run(
+        [sys.executable, "-m", "helpdesk", "kb", "list", "--json"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert len(listed.splitlines()) == len(list((ROOT / "knowledge").glob("*.md")))
