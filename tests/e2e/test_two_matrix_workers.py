@@ -27,8 +27,7 @@ async def test_two_matrix_workers_answer_each_message_once(
             "HELPDESK_DATABASE_URL": url,
         },
     )
-    first.cli("kb", "import", str(first.base / "knowledge"))  # once, before both start
-    try:
+    try:  # both start on a new database: one imports the knowledge folder
         first.start()
         second.start()
         ana = await registered(people, first, "ana")
@@ -45,8 +44,9 @@ async def test_two_matrix_workers_answer_each_message_once(
         second.stop()
     tickets = [int(m[1]) for m in (re.search(r"ticket #(\d+)", r.body) for r in received) if m]
     # Each question became one ticket, whichever worker took it; after the kill, the
-    # survivor answered the rest.
-    assert sorted(set(tickets)) == list(range(1, len(questions) + 1)), tickets
+    # survivor answered the rest. (A ticket the killed worker was creating may leave a
+    # gap in the numbers: PostgreSQL sequences do not roll back.)
+    assert len(set(tickets)) == len(questions), tickets
     assert len(tickets) - len(set(tickets)) <= 1  # at most the one in flight at the kill
     log = second.log.read_text(errors="replace")
     assert "Traceback" not in log, log[-2000:]

@@ -75,8 +75,8 @@ async def test_two_workers_answer_once_and_remind_once_when_one_dies(
             for n, port in enumerate(balancer.ports)
         ]
         try:
-            # Once, before several workers start: each would import into an empty base.
-            workers[0].cli("kb", "import", str(workers[0].base / "knowledge"))
+            # Both start on a new database: one imports the knowledge folder, the other
+            # finds it done.
             for worker in workers:
                 worker.start()
             first = workers[0]
@@ -95,11 +95,13 @@ async def test_two_workers_answer_once_and_remind_once_when_one_dies(
         finally:
             for worker in workers:
                 worker.stop()
-    everything = list(range(1, len(questions) + 1))
-    # Handled once each: one ticket per question, whichever worker took it.
-    assert sorted(set(numbers(to_ana, "ticket #"))) == everything, [m.text[:60] for m in to_ana]
-    assert sorted(set(numbers(to_vesna, "New question for you"))) == everything
-    assert numbers(to_vesna, "Reminder: ticket") == everything  # one each, not two
+    # Handled once each: one ticket per question, whichever worker took it. (A ticket the
+    # killed worker was creating may leave a gap in the numbers: PostgreSQL sequences do
+    # not roll back.)
+    tickets = sorted(set(numbers(to_ana, "ticket #")))
+    assert len(tickets) == len(questions), [m.text[:60] for m in to_ana]
+    assert sorted(set(numbers(to_vesna, "New question for you"))) == tickets
+    assert sorted(numbers(to_vesna, "Reminder: ticket")) == tickets  # one each, not two
     # Sent once each, except possibly the one message the killed worker had handed to
     # Telegram but not yet marked as sent: Telegram has no idempotency key, so the other
     # worker sends it again rather than risk losing it.
