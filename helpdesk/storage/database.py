@@ -8,7 +8,7 @@ import zlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.engine import URL, make_url
@@ -22,6 +22,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from helpdesk.storage.unit_of_work import SqlUnitOfWork
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = ["Database", "DatabaseError", "async_url", "backup_sqlite"]
 
@@ -204,16 +207,23 @@ def _stamped_revision(connection: Connection) -> str | None:
     return None if stamped is None else str(stamped)
 
 
-def _upgrade(connection: Connection, revision: str) -> None:
-    # Imported here, not at the top: only a database that needs migrating pays for them.
-    from alembic import command
+def _alembic_config(connection: Connection | None = None) -> "Config":
+    # Imported here, not at the top: only a database that needs migrating pays for alembic.
     from alembic.config import Config
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
 
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
-    config.attributes["connection"] = connection
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection, revision: str) -> None:
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    config = _alembic_config(connection)
     if revision == "head":
         revision = ScriptDirectory.from_config(config).get_current_head() or revision
     if MigrationContext.configure(connection).get_current_revision() == revision:

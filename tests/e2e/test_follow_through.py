@@ -11,6 +11,7 @@ import pytest
 
 from tests.e2e.telegram_api import BotApiServer, SentMessage
 from tests.e2e.test_telegram import TOKEN, TelegramBot, buttons
+from tests.e2e.test_telegram_api import until
 
 # Each test runs on SQLite and on PostgreSQL (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("engine")
@@ -26,15 +27,6 @@ def api() -> Iterator[BotApiServer]:
 
 def only(messages: list[SentMessage], words: str) -> list[SentMessage]:
     return [m for m in messages if words in m.text]
-
-
-async def sent_everything(bot: TelegramBot, within: float = 10.0) -> None:
-    """Wait until the bot has recorded every queued message as sent."""
-    deadline = asyncio.get_running_loop().time() + within
-    query = "select count(*) from outbox where delivered_at is null"
-    while bot.sql(query) != [(0,)]:
-        assert asyncio.get_running_loop().time() < deadline, bot.sql("select * from outbox")
-        await asyncio.sleep(0.1)
 
 
 async def test_reminder_reassignment_and_follow_up_arrive_once_across_a_kill(
@@ -73,7 +65,8 @@ async def test_reminder_reassignment_and_follow_up_arrive_once_across_a_kill(
         # reminder's send: a message Telegram took but the bot had not yet marked as sent
         # is sent again after a restart (no idempotent send; README, "Scaling"). Under
         # load that window is wide enough to hit.
-        await sent_everything(bot)
+        unsent = "select count(*) from outbox where delivered_at is null"
+        await until(lambda: bot.sql(unsent) == [(0,)], within=10)
         bot.kill()
         await asyncio.sleep(1)
         bot.start()

@@ -15,13 +15,11 @@ pytestmark = pytest.mark.usefixtures("engine")
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_bot(
-    tmp_path: Path, stdin: str, url: str | None = None, **env: str
-) -> subprocess.CompletedProcess[str]:
-    """``bot.py`` on ``url`` (a new database if not given)."""
+def bot_environment(url: str, **env: str) -> dict[str, str]:
+    """The settings of a console bot on ``url`` with the project's knowledge folder."""
     environment = {
         **os.environ,
-        "HELPDESK_DATABASE_URL": url or scratch_database(tmp_path),
+        "HELPDESK_DATABASE_URL": url,
         "HELPDESK_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
         "HELPDESK_SEMANTIC_MATCHING": "false",  # the embedding model is tested elsewhere
         **env,
@@ -29,11 +27,18 @@ def run_bot(
     for name in ("HELPDESK_TELEGRAM_TOKEN", "HELPDESK_MATRIX_HOMESERVER", "HELPDESK_CONFIG"):
         if name not in env:
             environment.pop(name, None)
+    return environment
+
+
+def run_bot(
+    tmp_path: Path, stdin: str, url: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``bot.py`` on ``url`` (a new database if not given)."""
     return subprocess.run(
         [sys.executable, str(ROOT / "bot.py")],
         input=stdin,
         cwd=tmp_path,
-        env=environment,
+        env=bot_environment(url or scratch_database(tmp_path), **env),
         capture_output=True,
         text=True,
         timeout=60,
@@ -122,15 +127,7 @@ def test_what_is_scheduled_for_a_ticket_is_shown_and_overdue_tickets_listed(
 def test_workers_starting_together_on_a_new_database_import_the_knowledge_once(
     tmp_path: Path,
 ) -> None:
-    url = scratch_database(tmp_path)
-    environment = {
-        **os.environ,
-        "HELPDESK_DATABASE_URL": url,
-        "HELPDESK_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
-        "HELPDESK_SEMANTIC_MATCHING": "false",
-    }
-    for name in ("HELPDESK_TELEGRAM_TOKEN", "HELPDESK_MATRIX_HOMESERVER", "HELPDESK_CONFIG"):
-        environment.pop(name, None)
+    environment = bot_environment(scratch_database(tmp_path))
     starting = [
         subprocess.Popen(
             [sys.executable, str(ROOT / "bot.py")],

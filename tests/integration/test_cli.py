@@ -62,12 +62,6 @@ def cli(tmp_path: Path, engine: str) -> Cli:
     return Cli(tmp_path, scratch_database(tmp_path))
 
 
-@pytest.fixture
-def stored_cli(tmp_path: Path, database_url: str) -> Cli:
-    """Commands about what is stored: on SQLite and on PostgreSQL."""
-    return Cli(tmp_path, database_url)
-
-
 async def first_row(url: str, sql: str) -> tuple[Any, ...]:
     database = Database.connect(url)
     try:
@@ -120,14 +114,14 @@ def test_the_console_script_is_installed() -> None:
     assert done.returncode == 0 and "kb" in done.stdout
 
 
-def test_validate_import_list_export_round_trip(stored_cli: Cli, tmp_path: Path) -> None:
-    validated = stored_cli("kb", "validate", str(DATA / "foreign-kb"))
+def test_validate_import_list_export_round_trip(cli: Cli, tmp_path: Path) -> None:
+    validated = cli("kb", "validate", str(DATA / "foreign-kb"))
     assert validated.returncode == 0
     assert validated.stdout == "4 entries in 4 file(s) are valid\n"
     assert "unknown field 'owner' is ignored" in validated.stderr
-    out = stored_cli.ok("kb", "import", str(DATA / "foreign-kb"))
+    out = cli.ok("kb", "import", str(DATA / "foreign-kb"))
     assert "4 new" in out and "4 published entries" in out
-    listed = [json.loads(line) for line in stored_cli.ok("kb", "list", "--json").splitlines()]
+    listed = [json.loads(line) for line in cli.ok("kb", "list", "--json").splitlines()]
     assert sorted(e["id"] for e in listed) == [
         "interfaith-dialogue",
         "online-hate-monitoring",
@@ -135,20 +129,20 @@ def test_validate_import_list_export_round_trip(stored_cli: Cli, tmp_path: Path)
         "victim-support",
     ]
 
-    stored_cli.ok("kb", "export", str(tmp_path / "exported"))
+    cli.ok("kb", "export", str(tmp_path / "exported"))
     other = Cli(tmp_path / "second", scratch_database(tmp_path, "second.db"))
     other.cwd.mkdir()
     other.ok("kb", "import", str(tmp_path / "exported"))
-    assert other.ok("kb", "list", "--json") == stored_cli.ok("kb", "list", "--json")
+    assert other.ok("kb", "list", "--json") == cli.ok("kb", "list", "--json")
     # Importing the export into the first database changes nothing.
-    assert "4 unchanged" in stored_cli.ok("kb", "import", str(tmp_path / "exported"))
+    assert "4 unchanged" in cli.ok("kb", "import", str(tmp_path / "exported"))
 
 
 def test_a_bad_file_fails_the_whole_import_and_leaves_the_database_unchanged(
-    stored_cli: Cli, tmp_path: Path
+    cli: Cli, tmp_path: Path
 ) -> None:
-    stored_cli.ok("kb", "import", str(DATA / "foreign-kb" / "school-mediation.md"))
-    before = stored_cli.ok("kb", "list", "--json")
+    cli.ok("kb", "import", str(DATA / "foreign-kb" / "school-mediation.md"))
+    before = cli.ok("kb", "list", "--json")
     folder = tmp_path / "mixed"
     shutil.copytree(DATA / "foreign-kb", folder)
     (folder / "broken.md").write_text("---\nid: broken\ntitle: [unclosed\n---\nBody\n")
@@ -156,7 +150,7 @@ def test_a_bad_file_fails_the_whole_import_and_leaves_the_database_unchanged(
     (folder / "twin.md").write_text(
         (folder / "victim-support.md").read_text().replace("Supporting", "Helping")
     )
-    done = stored_cli("kb", "import", str(folder))
+    done = cli("kb", "import", str(folder))
     assert done.returncode != 0 and "Traceback" not in done.stderr
     problems = [line for line in done.stderr.splitlines() if ": " in line]
     assert any(line.startswith(f"{folder / 'broken.md'}: bad YAML") for line in problems)
@@ -166,7 +160,7 @@ def test_a_bad_file_fails_the_whole_import_and_leaves_the_database_unchanged(
     )
     assert any("duplicate id 'victim-support'" in line for line in problems)
     assert "nothing imported" in done.stderr
-    assert stored_cli.ok("kb", "list", "--json") == before
+    assert cli.ok("kb", "list", "--json") == before
 
 
 def test_validate_reports_problems_with_a_non_zero_exit(cli: Cli, tmp_path: Path) -> None:
@@ -289,8 +283,8 @@ def test_bad_settings_are_one_line(cli: Cli) -> None:
     assert "HELPDESK_REASSIGN_AFTER" in done.stderr
 
 
-def test_invite_prints_the_code_last_and_stores_only_its_hash(stored_cli: Cli) -> None:
-    out = stored_cli.ok(
+def test_invite_prints_the_code_last_and_stores_only_its_hash(cli: Cli) -> None:
+    out = cli.ok(
         "invite",
         "create",
         "--role",
@@ -307,7 +301,7 @@ def test_invite_prints_the_code_last_and_stores_only_its_hash(stored_cli: Cli) -
     code = out.strip().splitlines()[-1]
     assert re.fullmatch(r"[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}", code), out
     row = asyncio.run(
-        first_row(stored_cli.database_url, "select code_hash, role, languages, topics from invites")
+        first_row(cli.database_url, "select code_hash, role, languages, topics from invites")
     )
     assert code not in str(row) and code.replace("-", "") not in str(row)
     languages, topics = (v if isinstance(v, list) else json.loads(v) for v in row[2:])
@@ -315,13 +309,13 @@ def test_invite_prints_the_code_last_and_stores_only_its_hash(stored_cli: Cli) -
     assert topics == ["youth", "returnees"]
 
 
-def test_tickets_experts_stats_and_db_upgrade(stored_cli: Cli) -> None:
-    assert "up to date" in stored_cli.ok("db", "upgrade")
-    assert stored_cli.ok("ticket", "list", "--json") == ""
-    assert stored_cli.ok("expert", "list", "--json") == ""
-    stats = json.loads(stored_cli.ok("stats", "--json"))
+def test_tickets_experts_stats_and_db_upgrade(cli: Cli) -> None:
+    assert "up to date" in cli.ok("db", "upgrade")
+    assert cli.ok("ticket", "list", "--json") == ""
+    assert cli.ok("expert", "list", "--json") == ""
+    stats = json.loads(cli.ok("stats", "--json"))
     assert stats["tickets"] == {} and stats["people"]["expert"] == 0
-    assert "entries" in stored_cli.ok("stats")
+    assert "entries" in cli.ok("stats")
 
 
 def test_a_folder_is_a_whole_knowledge_base_and_files_add_to_it(cli: Cli) -> None:

@@ -134,14 +134,11 @@ def test_processes_starting_together_take_turns_to_migrate(empty_database_url: s
 def test_each_migration_is_named_after_its_revision_in_order() -> None:
     """The bot reads the newest revision from the file names instead of importing alembic
     (storage.database._head_revision); that holds only while the files follow this."""
-    from alembic.config import Config
     from alembic.script import ScriptDirectory
 
     from helpdesk.storage import database
 
-    config = Config()
-    config.set_main_option("script_location", str(database._MIGRATIONS))
-    scripts = ScriptDirectory.from_config(config)
+    scripts = ScriptDirectory.from_config(database._alembic_config())
     revisions = list(reversed(list(scripts.walk_revisions())))  # oldest first
     for number, script in enumerate(revisions, start=1):
         assert script.revision == f"{number:04d}", script.path
