@@ -4,6 +4,8 @@ Each entry gets a lexical score (``FuzzyMatcher``, 0-100) and a semantic one: th
 of the question's cosine similarity to three views of the entry (its closest phrasing,
 the centroid of all its phrasings, and its answer), mapped from the model's useful
 range [``low``, ``high``] onto 0-100. The hybrid score is a weighted mean of the two.
+Before comparing, every vector goes through a transform learned from the knowledge base
+(whitening.py) that discounts what an entry's own phrasings differ in, mostly language.
 Lexical matching is exact about names and rare words and robust to typos; the
 embedding understands paraphrases and other languages. Off-topic questions score
 low on both, which is what lets the hybrid reject them.
@@ -25,6 +27,7 @@ from helpdesk.matching.decision import MatchPolicy
 from helpdesk.matching.fuzzy import FuzzyMatcher
 from helpdesk.matching.normalize import normalize_text
 from helpdesk.matching.semantic import Embedder, SemanticIndex, Vectors
+from helpdesk.matching.whitening import apply, within_entry_whitening
 
 __all__ = ["ANSWER_CHARACTERS", "HybridMatcher", "HybridWeights", "phrasing_key"]
 
@@ -39,14 +42,18 @@ MEANINGFUL_ANSWER = 80
 class HybridWeights:
     """How the two scores are combined; calibrated on tests/data (see benchmarks/)."""
 
-    lexical: float = 0.35  # share of the lexical score in the hybrid score
+    lexical: float = 0.30  # share of the lexical score in the hybrid score
     # The semantic score is the weighted mean of three similarities (an entry without an
     # answer worth embedding uses the other two).
     closest: float = 1.0  # to the entry's closest phrasing
     centroid: float = 1.0  # to the mean of its phrasings
     answer: float = 1.0  # to the start of its answer
-    low: float = 0.80  # cosine at or below which texts are unrelated
-    high: float = 0.95  # cosine at or above which they say the same thing
+    low: float = 0.88  # cosine at or below which texts are unrelated (after whitening)
+    high: float = 0.96  # cosine at or above which they say the same thing
+    # How much of the space the knowledge base's own phrasings teach the matcher to
+    # ignore (see whitening.py): the regularisation, as a multiple of their mean variance;
+    # 0 compares the model's vectors as they are.
+    whitening: float = 1.0
     # A lexical score this high, this far ahead of the runner-up, needs no embedding: on
     # tests/data none of the questions it let through was answered wrongly (at 60 and 15
     # neither; these leave room).
@@ -86,16 +93,21 @@ class HybridMatcher:
                     rows.append(vector)
                     groups.append(index)
         dimensions = embedder.dimensions
-        matrix = np.array(rows, dtype=np.float32).reshape(-1, dimensions)
         owners = np.array(groups, dtype=np.int64)
+        matrix = np.array(rows, dtype=np.float32).reshape(-1, dimensions)
+        self._transform = within_entry_whitening(matrix, owners, self.weights.whitening)
+        matrix = apply(self._transform, matrix)
         self._phrasings = SemanticIndex(matrix, owners, len(published))
         self._centroids, self._has_centroid = _centroids(matrix, owners, len(published))
         answers = [vectors.get(phrasing_key("answer", entry.id)) for entry in published]
         self._has_answer = np.array([a is not None for a in answers], dtype=bool)
-        self._answers = np.array(
-            [a if a is not None else np.zeros(dimensions, np.float32) for a in answers],
-            dtype=np.float32,
-        ).reshape(-1, dimensions)
+        self._answers = apply(
+            self._transform,
+            np.array(
+                [a if a is not None else np.zeros(dimensions, np.float32) for a in answers],
+                dtype=np.float32,
+            ).reshape(-1, dimensions),
+        )
         self.embedded_questions = 0  # how often the embedding was needed (for benchmarks)
 
     @staticmethod
@@ -144,7 +156,7 @@ class HybridMatcher:
 
     def _semantic(self, question: str) -> NDArray[np.float64]:
         self.embedded_questions += 1
-        vector = self._embedder.embed_questions([question])[0]
+        vector = apply(self._transform, self._embedder.embed_questions([question])[0])
         closest = self._phrasings.entry_similarities(vector)
         centroid = (self._centroids @ vector).astype(np.float64)
         answer = (self._answers @ vector).astype(np.float64)
