@@ -9,7 +9,8 @@ closeness in language or style.
 
 It is learned from the knowledge base alone, when the matcher is built: the covariance
 of every phrasing's vector around its entry's mean, regularised by its mean variance so
-that the few directions a small base shows are shrunk, not everything else blown up.
+that a direction is shrunk only as far as the phrasings show it varying (a small base
+shows few directions; the others are left as they are).
 On tests/data/questions.jsonl (questions never used to learn it) the embedding's top-1
 rose from 0.83 to 0.90, and from 0.72 to 0.83 with only four phrasings an entry; on the
 external benchmark's monolingual bases from 0.85 to 0.88 (benchmarks/, README).
