@@ -30,6 +30,19 @@ def bot_environment(url: str, **env: str) -> dict[str, str]:
     return environment
 
 
+def helpdesk_command(environment: dict[str, str], *args: str, cwd: Path | None = None) -> str:
+    """What ``helpdesk ARGS`` prints, run as staff run it; it must succeed."""
+    return subprocess.run(
+        [sys.executable, "-m", "helpdesk", *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+
+
 def run_bot(
     tmp_path: Path, stdin: str, url: str | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
@@ -101,21 +114,13 @@ def test_what_is_scheduled_for_a_ticket_is_shown_and_overdue_tickets_listed(
     assert "next: reminder to the expert" in done.stdout
 
     def cli(*args: str, **env: str) -> str:
-        shown = subprocess.run(
-            [sys.executable, "-m", "helpdesk", *args],
-            cwd=tmp_path,
-            env={
-                **os.environ,
-                "HELPDESK_DATABASE_URL": url,
-                "HELPDESK_SEMANTIC_MATCHING": "false",
-                **env,
-            },
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        return shown.stdout
+        environment = {
+            **os.environ,
+            "HELPDESK_DATABASE_URL": url,
+            "HELPDESK_SEMANTIC_MATCHING": "false",
+            **env,
+        }
+        return helpdesk_command(environment, *args, cwd=tmp_path)
 
     shown = cli("ticket", "show", "1")
     assert "Scheduled:" in shown and "remind_expert for" in shown and "reassign for" in shown
@@ -143,12 +148,5 @@ def test_workers_starting_together_on_a_new_database_import_the_knowledge_once(
     errors = [process.communicate("", timeout=60)[1] for process in starting]
     assert [process.returncode for process in starting] == [0, 0, 0], errors
     assert sum("Imported" in err for err in errors) == 1, errors
-    listed = subprocess.run(
-        [sys.executable, "-m", "helpdesk", "kb", "list", "--json"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
+    listed = helpdesk_command(environment, "kb", "list", "--json")
     assert len(listed.splitlines()) == len(list((ROOT / "knowledge").glob("*.md")))

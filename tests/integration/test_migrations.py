@@ -136,14 +136,12 @@ def test_each_migration_is_named_after_its_revision_in_order() -> None:
     (storage.database._head_revision); that holds only while the files follow this."""
     from alembic.script import ScriptDirectory
 
-    from helpdesk.storage import database
-
-    scripts = ScriptDirectory.from_config(database._alembic_config())
+    scripts = ScriptDirectory.from_config(database_module._alembic_config())
     revisions = list(reversed(list(scripts.walk_revisions())))  # oldest first
     for number, script in enumerate(revisions, start=1):
         assert script.revision == f"{number:04d}", script.path
         assert Path(script.path).name.startswith(f"{script.revision}_"), script.path
-    assert database._head_revision() == scripts.get_current_head()
+    assert database_module._head_revision() == scripts.get_current_head()
 
 
 def test_a_current_database_is_checked_without_loading_alembic(tmp_path: Path) -> None:
