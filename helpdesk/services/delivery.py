@@ -15,7 +15,14 @@ from helpdesk.i18n import Reply
 from helpdesk.services.metrics import count_sent
 from helpdesk.services.ports import Clock, UnitOfWorkFactory
 
-__all__ = ["OutboxRelay", "RetryLater", "Transport", "deliver_pending", "retry_delay"]
+__all__ = [
+    "OutboxRelay",
+    "RetryLater",
+    "Transport",
+    "Undeliverable",
+    "deliver_pending",
+    "retry_delay",
+]
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +39,14 @@ class RetryLater(Exception):
         self.after = after
 
 
+class Undeliverable(Exception):
+    """The platform refused the message for a reason that waiting will not change (too
+    long, a bad request, no such chat, the bot blocked or out of the room). The outbox
+    keeps it as failed, staff are told once, and it can be sent again after a fix.
+
+    The message is the platform's reason, for staff: never the message's text."""
+
+
 class Transport(Protocol):
     """How an adapter sends: it renders the reply its own way and returns the message id.
 
@@ -39,6 +54,11 @@ class Transport(Protocol):
     transaction ids) use it so that a retry after a crash does not send the message twice.
     ``ready`` is false while the adapter cannot send yet (before its first sync): its
     items then wait without counting as failed attempts, so no backoff delays them.
+
+    ``send`` raises ``RetryLater`` for a flood limit, ``Undeliverable`` for a refusal that
+    will not change, anything else for a failure worth retrying. A platform that took the
+    message but answered in a form that cannot be read still sent it: return None then
+    rather than raise, or it would go out again.
     """
 
     platform: str
