@@ -43,6 +43,7 @@ from helpdesk.services.curation import (
     restore_version,
     retire_entry,
 )
+from helpdesk.services.delivery import resend
 from helpdesk.services.evaluation import EvaluationReport, evaluate, read_labelled
 from helpdesk.services.knowledge import import_entries
 from helpdesk.services.lifecycle import SYSTEM
@@ -937,6 +938,81 @@ def ticket_show(number: int) -> None:
             )
 
     run()
+
+
+# -- the outbox ----------------------------------------------------------------------------------
+
+
+@main.group()
+def outbox() -> None:
+    """Messages waiting to be delivered, and those that could not be."""
+
+
+@outbox.command("list")
+@click.option("--failed", is_flag=True, help="The messages given up on (the default).")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def outbox_list(failed: bool, limit: int, as_json: bool) -> None:
+    """Messages that could not be delivered, newest first, with why (`resend` sends one
+    again once the cause is fixed)."""
+
+    @with_app
+    async def run(app: App) -> None:
+        async with app.uow() as uow:
+            items = await uow.outbox.failed(limit)
+            people = {p.id: p for p in await uow.people.all()}
+        for item in items:
+            person = people.get(item.person_id) if item.person_id is not None else None
+            row = {
+                "id": item.id,
+                "platform": item.identity.platform,
+                "person_id": item.person_id,
+                "person": person.name if person else None,
+                "ref": item.reply.ref,
+                "created_at": item.created_at.isoformat(),
+                "failed_at": item.failed_at.isoformat() if item.failed_at else None,
+                "attempts": item.attempts,
+                "error": item.last_error,
+            }
+            if as_json:
+                click.echo(json.dumps(row, ensure_ascii=False))
+                continue
+            to = f"{person.name} (#{person.id})" if person else "someone not registered"
+            failed_at = f"{item.failed_at:%Y-%m-%d %H:%M}" if item.failed_at else "-"
+            click.echo(
+                f"#{item.id:<6} {item.identity.platform:9} {failed_at}  to {to}"
+                + (f"  [{item.reply.ref}]" if item.reply.ref else "")
+            )
+            click.echo(f"        {item.last_error or '-'}")
+        if not as_json:
+            click.echo(f"{len(items)} messages could not be delivered", err=True)
+
+    run()
+
+
+@outbox.command("resend")
+@click.argument("item_ids", nargs=-1, required=True, type=click.IntRange(1, 2**31 - 1))
+def outbox_resend(item_ids: tuple[int, ...]) -> None:
+    """Queue messages that could not be delivered again, after fixing the cause."""
+
+    @with_app
+    async def run(app: App) -> list[int]:
+        missing = []
+        async with app.uow() as uow:
+            for item_id in item_ids:
+                if not await resend(uow, item_id, _author(), app.clock()):
+                    missing.append(item_id)
+            if missing:
+                listed = ", ".join(f"#{n}" for n in missing)
+                raise Failure(f"not a message that could not be delivered: {listed}")
+            await uow.commit()
+        return list(item_ids)
+
+    done = run()
+    click.echo(
+        f"Queued again: {', '.join(f'#{n}' for n in done)}; the running bot sends them within "
+        "seconds."
+    )
 
 
 # -- statistics and database -------------------------------------------------------------------

@@ -293,29 +293,69 @@ class _Outbox:
         for item_id, row in sorted(self.store.outbox.items()):
             identity = row["identity"]
             assert isinstance(identity, ChatIdentity)
-            if row["delivered"] or identity.platform not in platforms:
+            if row["delivered"] or row.get("failed_at") or identity.platform not in platforms:
                 continue
             retry_at = row.get("retry_at")
             if isinstance(retry_at, datetime) and retry_at > now:
                 continue
-            reply, at = row["reply"], row["at"]
-            assert isinstance(reply, Reply) and isinstance(at, datetime)
-            person_id, language = row["person_id"], row["language"]
-            assert person_id is None or isinstance(person_id, int)
-            assert language is None or isinstance(language, str)
-            attempts = row.get("attempts", 0)
-            assert isinstance(attempts, int)
-            return OutboxItem(item_id, identity, person_id, language, reply, at, attempts)
+            return self._item(item_id)
         return None
+
+    def _item(self, item_id: int) -> OutboxItem:
+        row = self.store.outbox[item_id]
+        identity, reply, at = row["identity"], row["reply"], row["at"]
+        assert isinstance(identity, ChatIdentity)
+        assert isinstance(reply, Reply) and isinstance(at, datetime)
+        person_id, language = row["person_id"], row["language"]
+        assert person_id is None or isinstance(person_id, int)
+        assert language is None or isinstance(language, str)
+        attempts, error = row.get("attempts", 0), row.get("error")
+        since, failed_at = row.get("failing_since"), row.get("failed_at")
+        assert isinstance(attempts, int) and (error is None or isinstance(error, str))
+        assert since is None or isinstance(since, datetime)
+        assert failed_at is None or isinstance(failed_at, datetime)
+        return OutboxItem(
+            item_id, identity, person_id, language, reply, at, attempts, error, since, failed_at
+        )
 
     async def mark_delivered(self, item_id: int, message_id: str | None, at: datetime) -> None:
         self.store.outbox[item_id].update(delivered=True, message_id=message_id)
 
-    async def mark_failed(self, item_id: int, error: str, retry_at: datetime) -> None:
+    async def mark_failed(
+        self, item_id: int, error: str, retry_at: datetime, failing_since: datetime
+    ) -> None:
         row = self.store.outbox[item_id]
         attempts = row.get("attempts", 0)
         assert isinstance(attempts, int)
         row.update(error=error, retry_at=retry_at, attempts=attempts + 1)
+        row.setdefault("failing_since", failing_since)
+
+    async def give_up(self, item_id: int, error: str, at: datetime) -> None:
+        row = self.store.outbox[item_id]
+        attempts = row.get("attempts", 0)
+        assert isinstance(attempts, int)
+        row.update(error=error, failed_at=at, attempts=attempts + 1)
+        row.setdefault("failing_since", at)
+
+    async def failed(self, limit: int = 100) -> list[OutboxItem]:
+        found = [
+            self._item(item_id)
+            for item_id, row in sorted(self.store.outbox.items(), reverse=True)
+            if row.get("failed_at") and not row["delivered"]
+        ]
+        return found[:limit]
+
+    async def get(self, item_id: int) -> OutboxItem | None:
+        return self._item(item_id) if item_id in self.store.outbox else None
+
+    async def resend(self, item_id: int) -> bool:
+        row = self.store.outbox.get(item_id)
+        if row is None or not row.get("failed_at") or row["delivered"]:
+            return False
+        for key in ("failed_at", "failing_since", "retry_at"):
+            row.pop(key, None)
+        row["attempts"] = 0
+        return True
 
     async def sent_reply(self, platform: str, message_id: str) -> Reply | None:
         for row in self.store.outbox.values():

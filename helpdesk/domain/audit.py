@@ -25,6 +25,7 @@ class AuditAction(StrEnum):
     INTRODUCE = "introduce"
     ERASE = "erase"
     EXPORT = "export"
+    RESEND = "resend"  # a message that could not be delivered, queued again
 
 
 @dataclass(frozen=True)

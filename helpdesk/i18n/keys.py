@@ -164,3 +164,8 @@ class Msg(StrEnum):
     CONSOLE_AS_USAGE = "console.as_usage"
     CONSOLE_MESSAGE_FOR = "console.message_for"
     CHOOSE_BY_NUMBER = "choose.by_number"
+    # Delivery
+    SOMEONE_UNREGISTERED = "someone.unregistered"
+    STAFF_DELIVERY_FAILED = "staff.delivery_failed"
+    STAFF_DELIVERY_FAILED_TICKET = "staff.delivery_failed_ticket"
+    STAFF_DELIVERY_RESEND = "staff.delivery_resend"

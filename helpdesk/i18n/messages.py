@@ -57,6 +57,10 @@ class Reply:
     parts: tuple[Part, ...]
     buttons: tuple[Button, ...] = ()
     ref: str | None = None  # what a reply to this message is about, e.g. "ticket:12"
+    # People (by id) whose personal data the reply shows besides its recipient's: an
+    # official's question quoted to an expert, a name in a list for staff. Kept beside
+    # the stored message, not in it, so that erasing one of them finds it.
+    mentions: tuple[int, ...] = ()
 
     @classmethod
     def say(cls, key: Msg, /, **params: Param) -> "Reply":

@@ -1,26 +1,35 @@
 """Delivering the outbox: each pending reply goes to the transport of its platform.
 
 A send that fails (the homeserver is down, a flood limit) stays in the outbox and is
-tried again later, waiting twice as long each time up to five minutes: nothing queued is
-ever dropped.
+tried again later, waiting twice as long each time up to five minutes. A send the
+platform refuses for good (too long, no such chat, the bot blocked), or one still
+failing after days, is given up: kept as failed, staff are told once, and
+``helpdesk outbox resend`` queues it again after a fix. Nothing queued is dropped, and
+nothing is retried for ever.
 """
 
 import asyncio
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from helpdesk.i18n import Reply
+from helpdesk.domain.audit import AuditAction
+from helpdesk.domain.schedule import describe_duration
+from helpdesk.i18n import Msg, Reply, Text
+from helpdesk.services.audit import record
 from helpdesk.services.metrics import count_sent
-from helpdesk.services.ports import Clock, UnitOfWorkFactory
+from helpdesk.services.ports import Clock, OutboxItem, UnitOfWork, UnitOfWorkFactory
+from helpdesk.services.turn import notify_staff
 
 __all__ = [
+    "GIVE_UP_AFTER",
     "OutboxRelay",
     "RetryLater",
     "Transport",
     "Undeliverable",
     "deliver_pending",
+    "resend",
     "retry_delay",
 ]
 
@@ -28,6 +37,11 @@ log = logging.getLogger(__name__)
 
 _FIRST_RETRY = timedelta(seconds=2)
 _LONGEST_WAIT = timedelta(minutes=5)
+# A platform down for a weekend still gets what waited; a failure no wait has cured in
+# this long is not a wait any more: give up and tell staff.
+GIVE_UP_AFTER = timedelta(days=3)
+# What alerts about failed deliveries refer to: one that fails itself raises no alert.
+_FAILURE_REF = "outbox:"
 
 
 class RetryLater(Exception):
@@ -107,28 +121,87 @@ async def deliver_pending(
                 count_sent(platform, ok=False)
                 del ready[platform]  # nothing more on that platform this round
                 log.info("delivery on %s held for %s", platform, wait.after)
-                await uow.outbox.mark_failed(item.id, str(wait), clock() + wait.after)
+                now = clock()
+                await uow.outbox.mark_failed(item.id, str(wait), now + wait.after, now)
+            except Undeliverable as refusal:
+                count_sent(platform, ok=False)
+                log.warning("outbox item %s on %s refused for good: %s", item.id, platform, refusal)
+                await _give_up(uow, item, str(refusal), clock())
             except Exception as error:  # a transport failure must not stop the others
                 count_sent(platform, ok=False)
-                attempts = item.attempts + 1
-                level = logging.ERROR if attempts >= 10 else logging.WARNING
-                log.log(
-                    level,
-                    "delivery of outbox item %s on %s failed (attempt %d): %s",
-                    item.id,
-                    platform,
-                    attempts,
-                    type(error).__name__,
-                )
-                await uow.outbox.mark_failed(
-                    item.id, f"{type(error).__name__}: {error}", clock() + retry_delay(attempts)
-                )
+                await _failed(uow, item, error, clock())
             else:
                 await uow.outbox.mark_delivered(item.id, message_id, clock())
                 count_sent(platform, ok=True)
                 sent += 1
             await uow.commit()
     return sent
+
+
+async def _failed(uow: UnitOfWork, item: OutboxItem, error: Exception, now: datetime) -> None:
+    """A failure worth retrying: wait longer each time; after days, give up."""
+    attempts = item.attempts + 1
+    reason = f"{type(error).__name__}: {error}"
+    level = logging.ERROR if attempts >= 10 else logging.WARNING
+    log.log(
+        level,
+        "delivery of outbox item %s on %s failed (attempt %d): %s",
+        item.id,
+        item.identity.platform,
+        attempts,
+        type(error).__name__,
+    )
+    since = item.failing_since or now
+    if now - since >= GIVE_UP_AFTER:
+        waited = describe_duration(now - since)
+        await _give_up(uow, item, f"still failing after {waited}: {reason}", now)
+        return
+    await uow.outbox.mark_failed(item.id, reason, now + retry_delay(attempts), now)
+
+
+async def _give_up(uow: UnitOfWork, item: OutboxItem, reason: str, now: datetime) -> None:
+    """The item's final state, and one message to staff saying what did not arrive."""
+    await uow.outbox.give_up(item.id, reason, now)
+    if (item.reply.ref or "").startswith(_FAILURE_REF):
+        return  # an alert that could not be delivered: another alert would follow it
+    person = await uow.people.get(item.person_id) if item.person_id is not None else None
+    who: Text | str = (
+        f"{person.name} (#{person.id})" if person is not None else Text(Msg.SOMEONE_UNREGISTERED)
+    )
+    parts = [
+        Text(
+            Msg.STAFF_DELIVERY_FAILED,
+            {"who": who, "platform": item.identity.platform, "reason": reason[:300]},
+        )
+    ]
+    ticket = _ticket_of(item.reply)
+    if ticket is not None:
+        parts.append(Text(Msg.STAFF_DELIVERY_FAILED_TICKET, {"ticket": ticket}))
+    parts.append(Text(Msg.STAFF_DELIVERY_RESEND, {"item": item.id}))
+    await notify_staff(
+        uow,
+        Reply(
+            tuple(parts),
+            ref=f"{_FAILURE_REF}{item.id}",
+            mentions=(person.id,) if person is not None and person.id is not None else (),
+        ),
+        now,
+    )
+
+
+async def resend(uow: UnitOfWork, item_id: int, who: str, now: datetime) -> bool:
+    """Staff queue a message that could not be delivered again (after fixing the cause);
+    False if there is no such failed message. Audited."""
+    if not await uow.outbox.resend(item_id):
+        return False
+    await record(uow, now, who, AuditAction.RESEND, f"outbox:{item_id}")
+    return True
+
+
+def _ticket_of(reply: Reply) -> int | None:
+    ref = reply.ref or ""
+    number = ref.removeprefix("ticket:")
+    return int(number) if ref.startswith("ticket:") and number.isdecimal() else None
 
 
 class OutboxRelay:

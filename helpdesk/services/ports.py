@@ -120,6 +120,9 @@ class OutboxItem:
     reply: Reply
     created_at: datetime
     attempts: int = 0
+    last_error: str | None = None
+    failing_since: datetime | None = None  # the first failed attempt, while it keeps failing
+    failed_at: datetime | None = None  # given up: kept for staff to see and resend
 
 
 class Outbox(Protocol):
@@ -138,7 +141,27 @@ class Outbox(Protocol):
         ...
 
     async def mark_delivered(self, item_id: int, message_id: str | None, at: datetime) -> None: ...
-    async def mark_failed(self, item_id: int, error: str, retry_at: datetime) -> None: ...
+    async def mark_failed(
+        self, item_id: int, error: str, retry_at: datetime, failing_since: datetime
+    ) -> None:
+        """A failure worth retrying: due again at ``retry_at``. ``failing_since`` is kept
+        from the first failure on."""
+        ...
+
+    async def give_up(self, item_id: int, error: str, at: datetime) -> None:
+        """The final state of an item that will not be sent: kept, not retried."""
+        ...
+
+    async def failed(self, limit: int = 100) -> list[OutboxItem]:
+        """Items given up on, newest first."""
+        ...
+
+    async def get(self, item_id: int) -> OutboxItem | None: ...
+    async def resend(self, item_id: int) -> bool:
+        """A failed item becomes due again, its failures forgotten; False if it is not a
+        failed item."""
+        ...
+
     async def sent_reply(self, platform: str, message_id: str) -> Reply | None:
         """A delivered message, found by the platform's id: what a reply or a reaction
         to it refers to (its ``ref``, its buttons)."""

@@ -14,7 +14,7 @@ from helpdesk.i18n import Reply
 from helpdesk.matching.language import guess_language, is_cyrillic
 from helpdesk.services.ports import UnitOfWork
 
-__all__ = ["Turn", "language_for", "queue_reply"]
+__all__ = ["Turn", "language_for", "notify", "notify_staff", "queue_reply"]
 
 _CYRILLIC = frozenset({"sr", "mk"})  # the catalogues written in Cyrillic
 
@@ -52,6 +52,24 @@ async def queue_reply(
     await uow.outbox.add(identity, person.id if person else None, language, reply, now)
     if person is not None and person.id is not None and reply.buttons:
         await uow.menus.set(person.id, [b.action for b in reply.buttons], now)
+
+
+async def notify(uow: UnitOfWork, person: Person, reply: Reply, now: datetime) -> bool:
+    """Write to someone where they were last seen, in their language; False if they can
+    be reached nowhere (erased, or never wrote)."""
+    assert person.id is not None
+    identity = await uow.people.reachable_at(person.id)
+    if identity is None:
+        log.warning("person %s has no chat identity; message not queued", person.id)
+        return False
+    await queue_reply(uow, identity, person, reply, now, language_for(person))
+    return True
+
+
+async def notify_staff(uow: UnitOfWork, reply: Reply, now: datetime) -> None:
+    """Write to every member of staff."""
+    for staff in await uow.people.all(Role.STAFF):
+        await notify(uow, staff, reply, now)
 
 
 @dataclass
@@ -106,11 +124,7 @@ class Turn:
         if person.id == (self.person.id if self.person else None):
             await self.reply(reply)
             return
-        identity = await self.uow.people.reachable_at(person.id)
-        if identity is None:
-            log.warning("person %s has no chat identity; message not queued", person.id)
-            return
-        await queue_reply(self.uow, identity, person, reply, self.now, language_for(person))
+        await notify(self.uow, person, reply, self.now)
 
     async def notify_staff(self, reply: Reply) -> None:
         for staff in await self.uow.people.all(Role.STAFF):

@@ -1,6 +1,7 @@
 """Repositories: domain objects in, domain objects out; SQLAlchemy stays in here."""
 
 import dataclasses
+import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +44,7 @@ from helpdesk.storage.tables import (
     InboundRow,
     InviteRow,
     MenuRow,
+    OutboxMentionRow,
     OutboxRow,
     PersonRow,
     ProposalRow,
@@ -618,6 +620,12 @@ class SqlTickets(_Repository):
 # -- messages in and out -----------------------------------------------------------------
 
 
+def inbound_key(platform: str, message_id: str) -> str:
+    """What the inbound log keeps of a platform message id: its hash. A Telegram private
+    chat's id is the user's id, and recognising a redelivered message needs no more."""
+    return hashlib.sha256(f"{platform}\x00{message_id}".encode()).hexdigest()
+
+
 class SqlOutbox(_Repository):
     async def add(
         self,
@@ -638,30 +646,26 @@ class SqlOutbox(_Repository):
         )
         self.session.add(row)
         await self.session.flush()
+        mentioned = set(reply.mentions) - {person_id}
+        if mentioned:
+            self.session.add_all(
+                OutboxMentionRow(outbox_id=row.id, person_id=someone) for someone in mentioned
+            )
+            await self.session.flush()
         return row.id
 
     async def next_due(self, platforms: Sequence[str], now: datetime) -> OutboxItem | None:
         # The row lock is held until the unit of work ends (SQLite ignores it: one worker).
         row = await self.session.scalar(
             select(OutboxRow)
-            .where(OutboxRow.delivered_at.is_(None))
+            .where(OutboxRow.delivered_at.is_(None), OutboxRow.failed_at.is_(None))
             .where(OutboxRow.platform.in_(list(platforms)))
             .where(or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now))
             .order_by(OutboxRow.id)
             .limit(1)
             .with_for_update(skip_locked=True)
         )
-        if row is None:
-            return None
-        return OutboxItem(
-            id=row.id,
-            identity=ChatIdentity(row.platform, row.address),
-            person_id=row.person_id,
-            language=row.language,
-            reply=Reply.from_json(row.payload),
-            created_at=row.created_at,
-            attempts=row.attempts,
-        )
+        return _outbox_item(row) if row is not None else None
 
     async def mark_delivered(self, item_id: int, message_id: str | None, at: datetime) -> None:
         await self.session.execute(
@@ -670,14 +674,53 @@ class SqlOutbox(_Repository):
             .values(delivered_at=at, message_id=message_id, attempts=OutboxRow.attempts + 1)
         )
 
-    async def mark_failed(self, item_id: int, error: str, retry_at: datetime) -> None:
+    async def mark_failed(
+        self, item_id: int, error: str, retry_at: datetime, failing_since: datetime
+    ) -> None:
         await self.session.execute(
             update(OutboxRow)
             .where(OutboxRow.id == item_id)
             .values(
-                attempts=OutboxRow.attempts + 1, last_error=error[:2000], next_attempt_at=retry_at
+                attempts=OutboxRow.attempts + 1,
+                last_error=error[:2000],
+                next_attempt_at=retry_at,
+                failing_since=func.coalesce(OutboxRow.failing_since, failing_since),
             )
         )
+
+    async def give_up(self, item_id: int, error: str, at: datetime) -> None:
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == item_id)
+            .values(
+                attempts=OutboxRow.attempts + 1,
+                last_error=error[:2000],
+                failed_at=at,
+                failing_since=func.coalesce(OutboxRow.failing_since, at),
+            )
+        )
+
+    async def failed(self, limit: int = 100) -> list[OutboxItem]:
+        rows = await self.session.scalars(
+            select(OutboxRow)
+            .where(OutboxRow.failed_at.is_not(None), OutboxRow.delivered_at.is_(None))
+            .order_by(OutboxRow.id.desc())
+            .limit(limit)
+        )
+        return [_outbox_item(row) for row in rows]
+
+    async def get(self, item_id: int) -> OutboxItem | None:
+        row = await self.session.get(OutboxRow, item_id)
+        return _outbox_item(row) if row is not None else None
+
+    async def resend(self, item_id: int) -> bool:
+        done = await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == item_id, OutboxRow.failed_at.is_not(None))
+            .where(OutboxRow.delivered_at.is_(None))
+            .values(failed_at=None, failing_since=None, next_attempt_at=None, attempts=0)
+        )
+        return bool(getattr(done, "rowcount", 0))
 
     async def sent_reply(self, platform: str, message_id: str) -> Reply | None:
         payload = await self.session.scalar(
@@ -689,21 +732,35 @@ class SqlOutbox(_Repository):
         return Reply.from_json(payload) if payload is not None else None
 
 
+def _outbox_item(row: OutboxRow) -> OutboxItem:
+    return OutboxItem(
+        id=row.id,
+        identity=ChatIdentity(row.platform, row.address),
+        person_id=row.person_id,
+        language=row.language,
+        reply=Reply.from_json(row.payload),
+        created_at=row.created_at,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        failing_since=row.failing_since,
+        failed_at=row.failed_at,
+    )
+
+
 class SqlInbound(_Repository):
     async def claim(
         self, platform: str, message_id: str, person_id: int | None, at: datetime
     ) -> bool:
+        key = inbound_key(platform, message_id)
         found = await self.session.scalar(
             select(InboundRow.id)
             .where(InboundRow.platform == platform)
-            .where(InboundRow.message_id == message_id)
+            .where(InboundRow.message_id == key)
         )
         if found is not None:
             return False
         self.session.add(
-            InboundRow(
-                platform=platform, message_id=message_id, person_id=person_id, received_at=at
-            )
+            InboundRow(platform=platform, message_id=key, person_id=person_id, received_at=at)
         )
         try:
             # The unique key decides between workers: on PostgreSQL a second worker's insert

@@ -33,6 +33,7 @@ __all__ = [
     "InboundRow",
     "InviteRow",
     "MenuRow",
+    "OutboxMentionRow",
     "OutboxRow",
     "PersonRow",
     "QuestionRow",
@@ -228,6 +229,21 @@ class OutboxRow(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None]
+    failing_since: Mapped[datetime | None]  # the first failed attempt since it was queued
+    # Given up: refused for good, or failing for too long. Kept for staff to see and resend.
+    failed_at: Mapped[datetime | None]
+
+
+class OutboxMentionRow(Base):
+    """Someone whose personal data a message shows (an official's question quoted to an
+    expert, a name in a list to staff): erasing that person finds the message by it."""
+
+    __tablename__ = "outbox_mentions"
+
+    outbox_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(primary_key=True, index=True)
 
 
 class EntryVersionRow(Base):

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from helpdesk.cli import main
+from helpdesk.domain.people import ChatIdentity, Person, Role
+from helpdesk.i18n import Msg, Reply
 from helpdesk.storage.database import Database
 from tests.postgres import scratch_database
 
@@ -95,6 +98,9 @@ COMMANDS = [
     ["stats"],
     ["db"],
     ["db", "upgrade"],
+    ["outbox"],
+    ["outbox", "list"],
+    ["outbox", "resend"],
 ]
 
 
@@ -354,3 +360,35 @@ def test_python_m_helpdesk_from_the_checkout(cli: Cli) -> None:
         timeout=60,
     )
     assert done.returncode == 0 and "Usage: python -m helpdesk" in done.stdout
+
+
+async def _a_failed_message(url: str) -> int:
+    database = Database.connect(url)
+    try:
+        async with database.unit_of_work() as uow:
+            now = datetime.now(UTC)
+            person = await uow.people.add(Person(name="Ana", role=Role.OFFICIAL, created_at=now))
+            reply = Reply(Reply.say(Msg.GROUP_REFUSED).parts, ref="ticket:3")
+            item = await uow.outbox.add(ChatIdentity("telegram", "42"), person.id, "en", reply, now)
+            await uow.outbox.give_up(item, "Forbidden: bot was blocked by the user", now)
+            await uow.commit()
+        return item
+    finally:
+        await database.close()
+
+
+def test_outbox_lists_failed_messages_and_resends_them(cli: Cli) -> None:
+    assert cli.ok("outbox", "list", "--failed") == ""
+    item = asyncio.run(_a_failed_message(cli.database_url))
+    listed = cli.ok("outbox", "list", "--failed")
+    assert f"#{item}" in listed and "to Ana (#1)" in listed and "[ticket:3]" in listed
+    assert "Forbidden: bot was blocked by the user" in listed
+    [row] = [json.loads(line) for line in cli.ok("outbox", "list", "--json").splitlines()]
+    assert row["id"] == item and row["person_id"] == 1 and row["attempts"] == 1
+    assert "Queued again" in cli.ok("outbox", "resend", str(item))
+    assert cli.ok("outbox", "list") == ""
+    assert_one_line_failure(cli("outbox", "resend", str(item)))  # not failed any more
+    huge = cli("outbox", "resend", "99999999999999999999")
+    assert huge.returncode == 2 and "Traceback" not in huge.stderr
+    audit = cli.ok("audit", "--action", "resend")
+    assert f"outbox:{item}" in audit

@@ -4,7 +4,8 @@ import dataclasses
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
+from sqlalchemy import text as sql_text
 
 from helpdesk.bootstrap import App
 from helpdesk.domain.invites import Invite, hash_code
@@ -15,6 +16,7 @@ from helpdesk.domain.tickets import Ticket, TicketStatus
 from helpdesk.i18n import Button, Msg, Quote, Reply, Text
 from helpdesk.services.knowledge import import_entries
 from helpdesk.storage.database import Database, DatabaseError, async_url
+from helpdesk.storage.tables import OutboxMentionRow
 from tests.fakes import FakeClock
 from tests.support import ENTRIES
 
@@ -236,3 +238,56 @@ def test_plain_urls_get_the_async_driver() -> None:
 def test_a_sqlite_file_in_a_missing_folder_is_a_database_error() -> None:
     with pytest.raises(DatabaseError, match="folder /nonexistent-dir/sub does not exist"):
         Database.connect("sqlite:////nonexistent-dir/sub/helpdesk.db")
+
+
+async def test_outbox_failures_are_final_listed_and_resendable(app: App, clock: FakeClock) -> None:
+    async with app.uow() as uow:
+        ana = await uow.people.add(Person(name="Ana", role=Role.OFFICIAL, created_at=clock()))
+        vesna = await uow.people.add(Person(name="Vesna", role=Role.EXPERT, created_at=clock()))
+        assert ana.id is not None and vesna.id is not None
+        about_ana = Reply((Quote("Ana's question"),), mentions=(ana.id, vesna.id))
+        item = await uow.outbox.add(
+            ChatIdentity("telegram", "42"), vesna.id, "en", about_ana, clock()
+        )
+        other = await uow.outbox.add(
+            ChatIdentity("telegram", "43"), None, "en", Reply.say(Msg.GROUP_REFUSED), clock()
+        )
+        await uow.commit()
+    async with app.uow() as uow:
+        first = clock()
+        await uow.outbox.mark_failed(item, "NetworkError: down", first, first)
+        clock.advance(minutes=1)
+        await uow.outbox.mark_failed(item, "NetworkError: down", clock(), clock())
+        await uow.outbox.give_up(item, "Forbidden: bot was blocked by the user", clock())
+        await uow.commit()
+    async with app.uow() as uow:
+        assert (await uow.outbox.next_due(["telegram"], clock() + timedelta(days=1))).id == other  # type: ignore[union-attr]
+        [failed] = await uow.outbox.failed()
+        assert failed.id == item and failed.attempts == 3 and failed.failed_at == clock()
+        assert failed.failing_since == first
+        assert failed.last_error == "Forbidden: bot was blocked by the user"
+        assert failed.reply == dataclasses.replace(about_ana, mentions=())
+        mentioned = await uow.session.execute(  # type: ignore[attr-defined]
+            select(OutboxMentionRow.person_id).where(OutboxMentionRow.outbox_id == item)
+        )
+        assert [p for (p,) in mentioned] == [ana.id]  # not the recipient
+        assert await uow.outbox.resend(item)
+        assert not await uow.outbox.resend(item)
+        assert not await uow.outbox.resend(other)  # pending, never failed
+        await uow.commit()
+    async with app.uow() as uow:
+        assert await uow.outbox.failed() == []
+        due = await uow.outbox.next_due(["telegram"], clock())
+        assert due is not None and due.id == item and due.attempts == 0
+        assert due.failing_since is None
+
+
+async def test_inbound_message_ids_are_kept_only_as_hashes(app: App, clock: FakeClock) -> None:
+    async with app.uow() as uow:
+        assert await uow.inbound.claim("telegram", "123456789:17", None, clock())
+        assert not await uow.inbound.claim("telegram", "123456789:17", None, clock())
+        assert await uow.inbound.claim("matrix", "123456789:17", None, clock())
+        await uow.commit()
+    async with app.database.engine.connect() as connection:
+        stored = (await connection.execute(sql_text("select message_id from inbound"))).all()
+    assert len(stored) == 2 and all("123456789" not in m for (m,) in stored)
