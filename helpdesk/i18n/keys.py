@@ -121,6 +121,7 @@ class Msg(StrEnum):
     DIGEST_TOP = "digest.top"
     DIGEST_TOP_LINE = "digest.top_line"
     DIGEST_NONE = "digest.none"
+    EXPERT_TICKET_RELEASED = "expert.ticket_released"
     # Staff curation and statistics
     CURATE_NO_TICKET = "curate.no_ticket"
     CURATE_NOT_ANSWERED = "curate.not_answered"

@@ -8,7 +8,7 @@ asking.
 
 from helpdesk.domain.audit import AuditAction
 from helpdesk.domain.curation import ConnectionRequest, ConnectionStatus
-from helpdesk.i18n import Msg, Quote, Reply
+from helpdesk.i18n import Msg, Quote, Reply, Text
 from helpdesk.services.audit import actor, record
 from helpdesk.services.tickets import parse_ticket_number, place_of
 from helpdesk.services.turn import Turn
@@ -37,12 +37,19 @@ async def request_connection(turn: Turn, args: str) -> None:
     )
     official = turn.sender
     await turn.notify_staff(
-        Reply.say(
-            Msg.CONNECT_STAFF,
-            request=request.id or 0,
-            place=place_of(official),
-            city=entry.city,
-            title=Quote(entry.title),
+        Reply(
+            (
+                Text(
+                    Msg.CONNECT_STAFF,
+                    {
+                        "request": request.id or 0,
+                        "place": place_of(official),
+                        "city": entry.city,
+                        "title": Quote(entry.title),
+                    },
+                ),
+            ),
+            mentions=(turn.sender_id,),
         )
     )
     await turn.reply(Reply.say(Msg.CONNECT_REQUESTED, city=entry.city))
@@ -85,12 +92,19 @@ async def introduce(turn: Turn, args: str) -> None:
     identity = await turn.uow.people.reachable_at(official.id or 0)
     reach = f"{identity.platform}: {identity.address}" if identity else "-"
     await turn.reply(
-        Reply.say(
-            Msg.INTRODUCE_DONE,
-            request=number,
-            city=request.to_city,
-            name=official.name,
-            place=place_of(official),
-            reach=reach,
+        Reply(
+            (
+                Text(
+                    Msg.INTRODUCE_DONE,
+                    {
+                        "request": number,
+                        "city": request.to_city,
+                        "name": official.name,
+                        "place": place_of(official),
+                        "reach": reach,
+                    },
+                ),
+            ),
+            mentions=(request.official_id,),
         )
     )

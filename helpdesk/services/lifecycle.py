@@ -25,6 +25,7 @@ from helpdesk.domain.schedule import (
 )
 from helpdesk.domain.tickets import FollowUp, Ticket, TicketStatus
 from helpdesk.i18n import Button, Msg, Quote, Reply, Text
+from helpdesk.services.notices import expert_notice
 from helpdesk.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from helpdesk.services.turn import Turn
 
@@ -207,19 +208,8 @@ async def _remind(turn: Turn, expert: Person, ticket: Ticket) -> str:
     ticket.remind(expert.id, turn.now)
     await turn.uow.tickets.save(ticket)
     since = ticket.last_assigned_at or ticket.created_at
-    await turn.notify(
-        expert,
-        Reply(
-            parts=(
-                Text(
-                    Msg.EXPERT_REMINDER, {"ticket": ticket.id, "since": local_time(since, expert)}
-                ),
-                Quote(ticket.text),
-            ),
-            buttons=(Button(Text(Msg.BUTTON_DECLINE), f"/decline {ticket.id}"),),
-            ref=f"ticket:{ticket.id}",
-        ),
-    )
+    heading = Text(Msg.EXPERT_REMINDER, {"ticket": ticket.id, "since": local_time(since, expert)})
+    await turn.notify(expert, expert_notice(ticket, heading))
     return "sent"
 
 
@@ -231,9 +221,8 @@ async def _reassign(turn: Turn, expert: Person, ticket: Ticket) -> str:
         return f"not needed: ticket is {ticket.status}"
     waited = format_duration(turn.timings.reassign_after)
     successor = await route(turn, ticket, why=f"no answer within {waited}")
-    await turn.notify(
-        expert, Reply.say(Msg.EXPERT_TICKET_MOVED, ticket=ticket.id or 0, waited=waited)
-    )
+    told = Msg.EXPERT_TICKET_MOVED if successor is not None else Msg.EXPERT_TICKET_RELEASED
+    await turn.notify(expert, Reply.say(told, ticket=ticket.id or 0, waited=waited))
     return f"reassigned to {successor.id}" if successor else "released: nobody left"
 
 
@@ -302,7 +291,8 @@ async def _digest(turn: Turn, staff: Person, action: ScheduledAction) -> str:
             Text(Msg.DIGEST_TOP_LINE, {"count": count, "text": Quote(text)})
             for count, text in groups
         )
-    await turn.notify(staff, Reply(tuple(parts)))
+    quoted = tuple(dict.fromkeys(t.official_id for t in new)) if groups else ()
+    await turn.notify(staff, Reply(tuple(parts), mentions=quoted))
     nxt = action.due_at + timings.digest_every
     await turn.uow.schedule.add(
         ScheduledAction(

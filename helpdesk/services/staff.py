@@ -108,8 +108,17 @@ async def list_proposals(turn: Turn) -> None:
             Button(Text(Msg.BUTTON_REJECT, {"proposal": p.id or 0}), f"/reject {p.id}"),
         )
     )
+    askers = []
+    for p in shown:
+        question = await turn.uow.questions.get(p.question_id) if p.question_id else None
+        if question is not None and question.person_id is not None:
+            askers.append(question.person_id)
     await turn.reply(
-        Reply((Text(Msg.PROPOSALS_HEAD, {"count": len(pending)}), *lines), buttons=buttons)
+        Reply(
+            (Text(Msg.PROPOSALS_HEAD, {"count": len(pending)}), *lines),
+            buttons=buttons,
+            mentions=tuple(dict.fromkeys(askers)),
+        )
     )
 
 

@@ -20,6 +20,7 @@ from helpdesk.services.lifecycle import (
     local_time,
 )
 from helpdesk.services.metrics import count_escalation, observe_first_answer
+from helpdesk.services.notices import expert_notice
 from helpdesk.services.turn import Turn
 
 __all__ = [
@@ -172,24 +173,18 @@ async def assign_by_staff(turn: Turn, number: int, expert_id: int, who: str) -> 
 
 
 def _for_expert(ticket: Ticket, official: Person) -> Reply:
-    number = _id(ticket)
-    return Reply(
-        parts=(
-            Text(
-                Msg.EXPERT_NEW_TICKET,
-                {
-                    "ticket": number,
-                    "place": place_of(official),
-                    "language": LanguageName(ticket.language)
-                    if ticket.language
-                    else Text(Msg.LANGUAGE_UNKNOWN),
-                },
-            ),
-            Quote(ticket.text),
-            Text(Msg.EXPERT_HOW_TO_ANSWER, {"ticket": number}),
+    return expert_notice(
+        ticket,
+        Text(
+            Msg.EXPERT_NEW_TICKET,
+            {
+                "ticket": _id(ticket),
+                "place": place_of(official),
+                "language": LanguageName(ticket.language)
+                if ticket.language
+                else Text(Msg.LANGUAGE_UNKNOWN),
+            },
         ),
-        buttons=(Button(Text(Msg.BUTTON_DECLINE), f"/decline {number}"),),
-        ref=f"ticket:{number}",
     )
 
 
@@ -253,6 +248,7 @@ async def answer_ticket(turn: Turn, number: int, text: str) -> None:
                 Button(Text(Msg.BUTTON_NOT_HELPFUL), f"/rate {number} not_helpful"),
             ),
             ref=f"ticket:{number}",
+            mentions=(turn.sender_id,),
         ),
     )
     await turn.reply(Reply.say(Msg.EXPERT_ANSWER_SENT, ticket=number))
@@ -351,16 +347,7 @@ async def follow_up_ticket(turn: Turn, number: int, outcome: FollowUp) -> None:
         await after_assignment(turn, ticket, expert.id)
         official = turn.sender
         await turn.notify(
-            expert,
-            Reply(
-                parts=(
-                    Text(Msg.EXPERT_TICKET_REOPENED, {"ticket": number}),
-                    Quote(ticket.text),
-                    Text(Msg.EXPERT_HOW_TO_ANSWER, {"ticket": number}),
-                ),
-                buttons=(Button(Text(Msg.BUTTON_DECLINE), f"/decline {number}"),),
-                ref=f"ticket:{number}",
-            ),
+            expert, expert_notice(ticket, Text(Msg.EXPERT_TICKET_REOPENED, {"ticket": number}))
         )
         log.info("ticket %s reopened for expert %s (official %s)", number, expert.id, official.id)
     else:
@@ -437,7 +424,10 @@ async def list_tickets(turn: Turn) -> None:
                     },
                 )
             )
-    await turn.reply(Reply.say(header, count=len(found), lines=tuple(lines)))
+    shown = tuple(dict.fromkeys(t.official_id for t in found))
+    await turn.reply(
+        Reply((Text(header, {"count": len(found), "lines": tuple(lines)}),), mentions=shown)
+    )
 
 
 def _preview(text: str) -> str:

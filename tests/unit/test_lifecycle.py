@@ -149,6 +149,9 @@ async def test_when_nobody_is_left_staff_are_alerted_and_nothing_more_is_schedul
     clock.advance(hours=48)
     delivered = await chat.tick()
     assert f"Ticket #{number} needs an expert, but none can take it" in to(delivered, "hana")[0]
+    # The expert it timed out with is not told it went to another expert: nobody took it.
+    [told] = [text for text in to(delivered, first) if "without an answer" in text]
+    assert "No other expert can take it now" in told and "another expert" not in told
     assert store.tickets[number].status is TicketStatus.OPEN
     assert [a for a in store.schedule.values() if a.done_at is None and a.ticket_id] == []
 
