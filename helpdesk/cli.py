@@ -49,7 +49,7 @@ from helpdesk.services.knowledge import import_entries
 from helpdesk.services.lifecycle import SYSTEM
 from helpdesk.services.lifecycle import overdue as overdue_tickets
 from helpdesk.services.ports import UnitOfWork
-from helpdesk.services.privacy import erase_person, export_person
+from helpdesk.services.privacy import AlreadyErased, erase_person, export_person
 from helpdesk.services.reports import find_gaps, summarise, weekly
 from helpdesk.services.tickets import AssignmentRefused, assign_by_staff
 from helpdesk.services.turn import Turn
@@ -726,8 +726,12 @@ def person_erase(person_id: int, yes: bool) -> None:
 
     @with_app
     async def run(app: App) -> dict[str, int]:
+        write = entry_writer(app.settings.knowledge_dir)
         async with app.uow() as uow:
-            counts = await erase_person(uow, person_id, _author(), app.clock())
+            try:
+                counts = await erase_person(uow, person_id, _author(), app.clock(), write)
+            except AlreadyErased as erased:
+                raise Failure(f"Nothing to do: {erased}.") from None
             if counts is None:
                 raise Failure(f"There is no person #{person_id}.")
             await uow.commit()

@@ -21,12 +21,13 @@ from helpdesk.domain.curation import (
 from helpdesk.domain.invites import Invite
 from helpdesk.domain.knowledge import Entry, EntryStatus
 from helpdesk.domain.people import ChatIdentity, Person, Role
+from helpdesk.domain.privacy import Redaction
 from helpdesk.domain.questions import AskedQuestion
 from helpdesk.domain.routing import ExpertLoad
 from helpdesk.domain.schedule import ActionKind, ScheduledAction
 from helpdesk.domain.tickets import Ticket, TicketEventKind, TicketStatus
 from helpdesk.i18n.messages import Reply
-from helpdesk.services.ports import OutboxItem, Upserted
+from helpdesk.services.ports import Erasure, OutboxItem, Upserted
 
 
 class FakeClock:
@@ -348,6 +349,9 @@ class _Outbox:
     async def get(self, item_id: int) -> OutboxItem | None:
         return self._item(item_id) if item_id in self.store.outbox else None
 
+    async def forget(self, item_id: int) -> None:
+        self.store.outbox.pop(item_id, None)
+
     async def resend(self, item_id: int) -> bool:
         row = self.store.outbox.get(item_id)
         if row is None or not row.get("failed_at") or row["delivered"]:
@@ -540,7 +544,7 @@ class _PersonalData:
             ],
         }
 
-    async def erase(self, person_id: int, now: datetime) -> dict[str, int]:
+    async def erase(self, person_id: int, now: datetime, redaction: Redaction) -> Erasure:
         person = self.store.people[person_id]
         counts = {"identities": len(person.identities), "questions": 0}
         person.identities = []
@@ -551,7 +555,7 @@ class _PersonalData:
             if question.person_id == person_id:
                 question.text, question.person_id = "", None
                 counts["questions"] += 1
-        return counts
+        return Erasure(counts)
 
     async def purge_texts(self, before: datetime) -> int:
         count = 0

@@ -11,11 +11,14 @@ from enum import StrEnum
 from helpdesk.domain.knowledge import Entry
 
 __all__ = [
+    "ERASED_CREDIT",
     "ConnectionRequest",
     "ConnectionStatus",
     "EntryVersion",
     "Proposal",
     "ProposalStatus",
+    "credit",
+    "credit_line",
     "describe_change",
     "scrub",
     "slug",
@@ -99,6 +102,20 @@ def describe_change(before: Entry | None, after: Entry) -> str:
     return "; ".join(changes) or "no change"
 
 
+# The line under an answer promoted from a ticket, once its expert has asked to be forgotten.
+ERASED_CREDIT = "*Answered by an expert of the hub's pool.*"
+
+
+def credit(name: str, city: str | None, country: str | None) -> str:
+    """How an entry made from an expert's answer names them: ``Vesna, Sarajevo, BiH``."""
+    return ", ".join(p for p in (name, city, country) if p)
+
+
+def credit_line(credited: str) -> str:
+    """The line under the answer of an entry made from a ticket, crediting the expert."""
+    return f"*Answered by {credited}, expert of the hub's pool.*"
+
+
 def slug(text: str, length: int = 48) -> str:
     """An entry id from a title: lower-case letters and digits joined by dashes."""
     words = re.findall(r"[a-z0-9]+", text.casefold().encode("ascii", "ignore").decode())
@@ -106,12 +123,20 @@ def slug(text: str, length: int = 48) -> str:
 
 
 def scrub(text: str, *names: str | None) -> str:
-    """``text`` without the given names (a person's name, their city): whole words, any
-    case. What an official wrote should not name them in a shared entry."""
+    """``text`` without the given names (a person's name, their city), so that what an
+    official wrote does not name them in a shared entry.
+
+    The whole name goes in any case; a part of it only where it is written as a name,
+    with its capital (Ana, Petrović), so that ordinary words are kept: for an official
+    named "Local official", "the local community council" stays as it is."""
     for name in names:
-        for part in (name or "").split():
-            if len(part) >= 3:
-                text = re.sub(rf"(?<!\w){re.escape(part)}(?!\w)", "…", text, flags=re.IGNORECASE)
+        whole = " ".join((name or "").split())
+        if not whole:
+            continue
+        text = re.sub(rf"(?<!\w){re.escape(whole)}(?!\w)", "…", text, flags=re.IGNORECASE)
+        for part in whole.split():
+            if len(part) >= 3 and part[0].isupper():
+                text = re.sub(rf"(?<!\w){re.escape(part)}(?!\w)", "…", text)
     return text
 
 

@@ -61,6 +61,9 @@ class Reply:
     # official's question quoted to an expert, a name in a list for staff. Kept beside
     # the stored message, not in it, so that erasing one of them finds it.
     mentions: tuple[int, ...] = ()
+    # Deleted from the outbox once delivered: the goodbye after "forget me" keeps no
+    # address behind.
+    ephemeral: bool = False
 
     @classmethod
     def say(cls, key: Msg, /, **params: Param) -> "Reply":
@@ -68,13 +71,16 @@ class Reply:
         return cls((Text(key, params),))
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "parts": [_part_to_json(p) for p in self.parts],
             "buttons": [
                 {"label": _part_to_json(b.label), "action": b.action} for b in self.buttons
             ],
             "ref": self.ref,
         }
+        if self.ephemeral:
+            data["ephemeral"] = True
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "Reply":
@@ -84,6 +90,7 @@ class Reply:
                 Button(_part_from_json(b["label"]), str(b["action"])) for b in data["buttons"]
             ),
             ref=data.get("ref"),
+            ephemeral=bool(data.get("ephemeral", False)),
         )
 
 

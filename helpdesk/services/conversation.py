@@ -371,7 +371,7 @@ class Helpdesk:
         await request_connection(turn, command.args)
 
     async def _forget(self, turn: Turn, command: Command, message: Inbound) -> None:
-        await forget(turn, command.args)
+        await forget(turn, command.args, self.write_entry)
 
     async def _introduce(self, turn: Turn, command: Command, message: Inbound) -> None:
         await introduce(turn, command.args)

@@ -13,7 +13,15 @@ from collections.abc import Callable
 from datetime import datetime
 
 from helpdesk.domain.audit import AuditAction
-from helpdesk.domain.curation import Proposal, ProposalStatus, scrub, slug, with_phrasing
+from helpdesk.domain.curation import (
+    Proposal,
+    ProposalStatus,
+    credit,
+    credit_line,
+    scrub,
+    slug,
+    with_phrasing,
+)
 from helpdesk.domain.knowledge import Entry, EntryStatus
 from helpdesk.domain.questions import AskedQuestion
 from helpdesk.domain.tickets import TicketStatus
@@ -67,16 +75,17 @@ async def promote_ticket(uow: UnitOfWork, number: int, author: str, now: datetim
     private = (official.name, official.city) if official else ()
     question = scrub(ticket.text, *private)
     answer = scrub(ticket.answer, *private)
-    credit = ", ".join(p for p in (expert.name, expert.city, expert.country) if p) if expert else ""
+    credited = credit(expert.name, expert.city, expert.country) if expert else ""
     entry_id = f"ticket-{number}-{slug(question, 40)}"
     entry = Entry(
         id=entry_id,
         title=_title(question),
         questions=(question,),
-        body=answer + (f"\n\n*Answered by {credit}, expert of the hub's pool.*" if credit else ""),
+        body=answer + (f"\n\n{credit_line(credited)}" if credited else ""),
         topics=ticket.topics,
         lang=ticket.language or "en",
-        source=f"Expert answer to helpdesk ticket #{number}" + (f" ({credit})" if credit else ""),
+        source=f"Expert answer to helpdesk ticket #{number}"
+        + (f" ({credited})" if credited else ""),
         status=EntryStatus.DRAFT,
     )
     existing = await uow.entries.get(entry_id)

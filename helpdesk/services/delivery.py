@@ -131,7 +131,10 @@ async def deliver_pending(
                 count_sent(platform, ok=False)
                 await _failed(uow, item, error, clock())
             else:
-                await uow.outbox.mark_delivered(item.id, message_id, clock())
+                if item.reply.ephemeral:
+                    await uow.outbox.forget(item.id)
+                else:
+                    await uow.outbox.mark_delivered(item.id, message_id, clock())
                 count_sent(platform, ok=True)
                 sent += 1
             await uow.commit()
@@ -161,6 +164,10 @@ async def _failed(uow: UnitOfWork, item: OutboxItem, error: Exception, now: date
 
 async def _give_up(uow: UnitOfWork, item: OutboxItem, reason: str, now: datetime) -> None:
     """The item's final state, and one message to staff saying what did not arrive."""
+    if item.reply.ephemeral:
+        # A goodbye to someone forgotten: nothing to resend, nobody to name to staff.
+        await uow.outbox.forget(item.id)
+        return
     await uow.outbox.give_up(item.id, reason, now)
     if (item.reply.ref or "").startswith(_FAILURE_REF):
         return  # an alert that could not be delivered: another alert would follow it

@@ -12,6 +12,7 @@ from helpdesk.domain.curation import ConnectionRequest, EntryVersion, Proposal, 
 from helpdesk.domain.invites import Invite
 from helpdesk.domain.knowledge import Entry, EntryStatus
 from helpdesk.domain.people import ChatIdentity, Person, Role
+from helpdesk.domain.privacy import Redaction
 from helpdesk.domain.questions import AskedQuestion
 from helpdesk.domain.routing import ExpertLoad
 from helpdesk.domain.schedule import ActionKind, ScheduledAction
@@ -23,6 +24,7 @@ __all__ = [
     "ConnectionRepository",
     "EmbeddingCache",
     "EntryRepository",
+    "Erasure",
     "InboundLog",
     "InviteRepository",
     "MenuRepository",
@@ -157,6 +159,10 @@ class Outbox(Protocol):
         ...
 
     async def get(self, item_id: int) -> OutboxItem | None: ...
+    async def forget(self, item_id: int) -> None:
+        """Delete an item, delivered or not (an ephemeral message, once it is done)."""
+        ...
+
     async def resend(self, item_id: int) -> bool:
         """A failed item becomes due again, its failures forgotten; False if it is not a
         failed item."""
@@ -257,6 +263,15 @@ class AuditLog(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Erasure:
+    """What erasing someone changed: rows of each kind, and the entries whose text named
+    them (their knowledge files are to be written again)."""
+
+    counts: dict[str, int]
+    entries: tuple[str, ...] = ()
+
+
 class PersonalData(Protocol):
     """Everything stored about one person, as a whole: for export, erasure and retention."""
 
@@ -264,9 +279,11 @@ class PersonalData(Protocol):
         """All rows about the person as JSON-ready data; None if there is no such person."""
         ...
 
-    async def erase(self, person_id: int, now: datetime) -> dict[str, int]:
+    async def erase(self, person_id: int, now: datetime, redaction: Redaction) -> Erasure:
         """Blank what the person wrote, drop their addresses, keep an anonymous tombstone
-        for statistics. Returns how many rows of each kind changed."""
+        for statistics, and take them out of every text that names or quotes them
+        (``redaction``, completed with what storage knows: what they wrote, the name they
+        were invited under)."""
         ...
 
     async def purge_texts(self, before: datetime) -> int:

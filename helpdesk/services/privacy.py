@@ -6,19 +6,28 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from helpdesk.domain.audit import AuditAction
+from helpdesk.domain.curation import ERASED_CREDIT, credit, credit_line
+from helpdesk.domain.knowledge import EntryStatus
+from helpdesk.domain.people import Person
+from helpdesk.domain.privacy import ERASED, Redaction
 from helpdesk.i18n import Button, Msg, Reply, Text
 from helpdesk.services.audit import actor, record
+from helpdesk.services.curation import EntryWriter
 from helpdesk.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from helpdesk.services.turn import Turn
 
-__all__ = ["apply_retention", "erase_person", "export_person", "forget"]
+__all__ = ["AlreadyErased", "apply_retention", "erase_person", "export_person", "forget"]
 
 log = logging.getLogger(__name__)
 
 _CONFIRM = "yes"
 
 
-async def forget(turn: Turn, args: str) -> None:
+class AlreadyErased(Exception):
+    """The person asked to be forgotten already: there is nothing left to erase."""
+
+
+async def forget(turn: Turn, args: str, write: EntryWriter | None = None) -> None:
     """/forget asks first (it cannot be undone); /forget yes erases."""
     if args.strip().lower() != _CONFIRM:
         await turn.reply(
@@ -28,23 +37,55 @@ async def forget(turn: Turn, args: str) -> None:
             )
         )
         return
-    await erase_person(turn.uow, turn.sender_id, actor(turn.sender), turn.now)
+    await erase_person(turn.uow, turn.sender_id, actor(turn.sender), turn.now, write)
     # Queued after the erasure, which drops every message to the person: the goodbye
-    # goes to the address they wrote from, and says nothing about them.
-    await turn.reply(Reply.say(Msg.FORGET_DONE))
+    # goes to the address they wrote from, says nothing about them, and is deleted once
+    # delivered, address and all.
+    await turn.reply(Reply((Text(Msg.FORGET_DONE),), ephemeral=True))
 
 
 async def erase_person(
-    uow: UnitOfWork, person_id: int, who: str, now: datetime
+    uow: UnitOfWork,
+    person_id: int,
+    who: str,
+    now: datetime,
+    write: EntryWriter | None = None,
 ) -> dict[str, int] | None:
-    """Erase one person's data and record who did it. None if there is no such person."""
+    """Erase one person's data and record who did it. None if there is no such person;
+    ``AlreadyErased`` if it was done before. Entries that named them (an expert credited
+    under an answer) are written back to their files without the name."""
     person = await uow.people.get(person_id)
     if person is None:
         return None
-    counts = await uow.personal_data.erase(person_id, now)
-    summary = ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))
-    await record(uow, now, who, AuditAction.ERASE, f"person:{person_id}", summary)
-    return counts
+    if person.erased_at is not None:
+        raise AlreadyErased(f"person #{person_id} was erased on {person.erased_at:%Y-%m-%d}")
+    redaction = _redaction(person)
+    erasure = await uow.personal_data.erase(person_id, now, redaction)
+    summary = ", ".join(f"{name} {count}" for name, count in sorted(erasure.counts.items()))
+    # People who erase themselves are not named in the record of it either.
+    await record(uow, now, redaction.text(who), AuditAction.ERASE, f"person:{person_id}", summary)
+    if write is not None:
+        for entry_id in erasure.entries:
+            entry = await uow.entries.get(entry_id)
+            if entry is not None and entry.status is not EntryStatus.DRAFT:
+                write(entry)
+    return erasure.counts
+
+
+def _redaction(person: Person) -> Redaction:
+    """Where the person is named in texts others keep: as the one who acted ("Ana (#3)"),
+    credited under an answer, by name, by chat address."""
+    credited = credit(person.name, person.city, person.country)
+    return Redaction.of(
+        [
+            (actor(person), f"{ERASED} (#{person.id})"),
+            (credit_line(credited), ERASED_CREDIT),
+            (f" ({credited})", ""),
+            (person.name, ERASED),
+            *((identity.address, ERASED) for identity in person.identities),
+        ],
+        anchors=[credited, actor(person)],
+    )
 
 
 async def export_person(

@@ -713,6 +713,9 @@ class SqlOutbox(_Repository):
         row = await self.session.get(OutboxRow, item_id)
         return _outbox_item(row) if row is not None else None
 
+    async def forget(self, item_id: int) -> None:
+        await self.session.execute(delete(OutboxRow).where(OutboxRow.id == item_id))
+
     async def resend(self, item_id: int) -> bool:
         done = await self.session.execute(
             update(OutboxRow)
