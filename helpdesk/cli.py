@@ -355,19 +355,28 @@ def kb_history(entry_id: str) -> None:
 @kb.command("restore")
 @click.argument("entry_id")
 @click.argument("version", type=int)
-def kb_restore(entry_id: str, version: int) -> None:
-    """Bring back VERSION of an entry (as a new version)."""
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in EntryStatus]),
+    help="The status it gets (default: the one it had in VERSION).",
+)
+def kb_restore(entry_id: str, version: int, status: str | None) -> None:
+    """Bring back VERSION of an entry (as a new version); says which status it has."""
 
     @with_app
-    async def run(app: App) -> None:
+    async def run(app: App) -> EntryStatus:
         write = entry_writer(app.settings.knowledge_dir)
-        await _curating(
+        wanted = EntryStatus(status) if status else None
+        restored = await _curating(
             app,
-            lambda uow: restore_version(uow, entry_id, version, _author(), app.clock(), write),
+            lambda uow: restore_version(
+                uow, entry_id, version, _author(), app.clock(), write, wanted
+            ),
         )
-        click.echo(f"Restored {entry_id} to version {version}.")
+        return restored.status
 
-    run()
+    now = run()
+    click.echo(f"Restored {entry_id} to version {version}; it is {now.value}.")
 
 
 def _decision(

@@ -27,6 +27,7 @@ from helpdesk.domain.routing import ExpertLoad
 from helpdesk.domain.schedule import ActionKind, ScheduledAction
 from helpdesk.domain.tickets import Ticket, TicketEventKind, TicketStatus
 from helpdesk.i18n.messages import Reply
+from helpdesk.services.choices import Menus
 from helpdesk.services.ports import Erasure, OutboxItem, Upserted
 
 
@@ -55,7 +56,7 @@ class FakeStore:
         self.tickets: dict[int, Ticket] = {}
         self.outbox: dict[int, dict[str, object]] = {}
         self.inbound: set[tuple[str, str]] = set()
-        self.menus: dict[int, tuple[str, ...]] = {}
+        self.menus: dict[int, Menus] = {}
         self.embeddings: dict[tuple[str, str], bytes] = {}
         self.schedule: dict[int, ScheduledAction] = {}
         self.versions: dict[str, list[EntryVersion]] = {}
@@ -387,11 +388,16 @@ class _Menus:
     def __init__(self, store: FakeStore) -> None:
         self.store = store
 
-    async def set(self, person_id: int, actions: Sequence[str], at: datetime) -> None:
-        self.store.menus[person_id] = tuple(actions)
+    async def get(self, person_id: int) -> Menus:
+        return self.store.menus.get(person_id, Menus())
 
-    async def get(self, person_id: int) -> tuple[str, ...]:
-        return self.store.menus.get(person_id, ())
+    async def set(self, person_id: int, menus: Menus, at: datetime) -> None:
+        self.store.menus[person_id] = menus
+
+    async def stale(self, person_id: int) -> None:
+        menus = self.store.menus.get(person_id)
+        if menus is not None:
+            self.store.menus[person_id] = dataclasses.replace(menus, live=False)
 
 
 class _Embeddings:

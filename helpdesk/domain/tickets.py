@@ -152,6 +152,16 @@ class Ticket:
         return False
 
     @property
+    def scored_since_answer(self) -> bool:
+        """Whether the latest answer was given its 1-5 score already."""
+        for event in reversed(self.events):
+            if event.kind is TicketEventKind.ANSWERED:
+                return False
+            if event.kind is TicketEventKind.RATED and event.detail.endswith("/5"):
+                return True
+        return False
+
+    @property
     def first_answered_at(self) -> datetime | None:
         return next((e.at for e in self.events if e.kind is TicketEventKind.ANSWERED), None)
 
@@ -237,11 +247,14 @@ class Ticket:
         self._record(TicketEventKind.FOLLOWED_UP, at, actor_id=self.official_id, detail=outcome)
 
     def score_with(self, score: int, at: datetime, comment: str | None = None) -> None:
-        """A 1-5 rating with an optional comment; an answered ticket is closed by it."""
+        """A 1-5 rating with an optional comment, once per answer; an answered ticket is
+        closed by it."""
         if not 1 <= score <= 5:
             raise DomainError(f"ticket {self.id}: a score is 1 to 5, not {score}")
         if self.status not in (TicketStatus.ANSWERED, TicketStatus.CLOSED):
             raise IllegalTransition(self.id, self.status, "score")
+        if self.scored_since_answer:
+            raise IllegalTransition(self.id, self.status, "score again")
         self.score = score
         self.comment = comment.strip() if comment and comment.strip() else None
         self._record(TicketEventKind.RATED, at, actor_id=self.official_id, detail=f"{score}/5")

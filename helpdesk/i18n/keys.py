@@ -34,6 +34,7 @@ class Msg(StrEnum):
     FEEDBACK_HELPFUL = "feedback.helpful"
     FEEDBACK_NOT_HELPFUL = "feedback.not_helpful"
     CHOICE_EXPIRED = "choice.expired"
+    CHOICES_STILL_OPEN = "choices.still_open"
     # Buttons
     BUTTON_HELPFUL = "button.helpful"
     BUTTON_NOT_HELPFUL = "button.not_helpful"
@@ -61,6 +62,7 @@ class Msg(StrEnum):
     CANCEL_DONE = "cancel.done"
     # Staff
     STAFF_NO_EXPERT = "staff.no_expert"
+    STAFF_INTERNAL_ERROR = "staff.internal_error"
     # Ticket lists
     TICKETS_NONE = "tickets.none"
     TICKETS_OWN = "tickets.own"
@@ -92,6 +94,7 @@ class Msg(StrEnum):
     ERROR_INTERNAL = "error.internal"
     INPUT_EDITED = "input.edited"
     RATE_LIMITED = "rate.limited"
+    INPUT_ARGUMENT_TOO_LONG = "input.argument_too_long"
     # Privacy
     FORGET_CONFIRM = "forget.confirm"
     BUTTON_FORGET = "button.forget"
@@ -122,6 +125,7 @@ class Msg(StrEnum):
     DIGEST_TOP_LINE = "digest.top_line"
     DIGEST_NONE = "digest.none"
     EXPERT_TICKET_RELEASED = "expert.ticket_released"
+    RATE_ALREADY = "rate.already"
     # Staff curation and statistics
     CURATE_NO_TICKET = "curate.no_ticket"
     CURATE_NOT_ANSWERED = "curate.not_answered"

@@ -64,6 +64,9 @@ class Reply:
     # Deleted from the outbox once delivered: the goodbye after "forget me" keeps no
     # address behind.
     ephemeral: bool = False
+    # Its buttons confirm something that cannot be undone: they lapse with the next
+    # message rather than waiting to be chosen later (see services/choices.py).
+    confirms: bool = False
 
     @classmethod
     def say(cls, key: Msg, /, **params: Param) -> "Reply":
@@ -80,6 +83,8 @@ class Reply:
         }
         if self.ephemeral:
             data["ephemeral"] = True
+        if self.confirms:
+            data["confirms"] = True
         return data
 
     @classmethod
@@ -91,6 +96,7 @@ class Reply:
             ),
             ref=data.get("ref"),
             ephemeral=bool(data.get("ephemeral", False)),
+            confirms=bool(data.get("confirms", False)),
         )
 
 

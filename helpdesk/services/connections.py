@@ -10,7 +10,8 @@ from helpdesk.domain.audit import AuditAction
 from helpdesk.domain.curation import ConnectionRequest, ConnectionStatus
 from helpdesk.i18n import Msg, Quote, Reply, Text
 from helpdesk.services.audit import actor, record
-from helpdesk.services.tickets import parse_ticket_number, place_of
+from helpdesk.services.commands import parse_number
+from helpdesk.services.tickets import place_of
 from helpdesk.services.turn import Turn
 
 __all__ = ["introduce", "request_connection"]
@@ -18,7 +19,7 @@ __all__ = ["introduce", "request_connection"]
 
 async def request_connection(turn: Turn, args: str) -> None:
     """``/connect Q``: the button under an answer drawn from a city's practice."""
-    number = parse_ticket_number(args) if args else None
+    number = parse_number(args) if args else None
     question = await turn.uow.questions.get(number) if number is not None else None
     entry = (
         await turn.uow.entries.get(question.entry_id) if question and question.entry_id else None
@@ -59,7 +60,7 @@ async def introduce(turn: Turn, args: str) -> None:
     """``/introduce N CONTACT``: the other city agreed; its contact goes to the official,
     and the official's details to staff."""
     parts = args.split(None, 1)
-    number = parse_ticket_number(parts[0]) if parts else None
+    number = parse_number(parts[0]) if parts else None
     if number is None or len(parts) != 2:
         await turn.reply(Reply.say(Msg.INTRODUCE_USAGE))
         return

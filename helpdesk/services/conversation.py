@@ -4,6 +4,7 @@ through the outbox. Platform-independent; adapters only translate to and from th
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from helpdesk.domain.languages import normalize_language_code
 from helpdesk.domain.people import ChatIdentity, Role
@@ -19,10 +20,11 @@ from helpdesk.services.asking import (
     give_feedback,
     pick_suggestion,
 )
-from helpdesk.services.commands import Command, parse_command
+from helpdesk.services.choices import reshown
+from helpdesk.services.commands import Command, parse_command, parse_number
 from helpdesk.services.connections import introduce, request_connection
 from helpdesk.services.curation import EntryWriter
-from helpdesk.services.input import InputLimits, check_question, clean_text
+from helpdesk.services.input import InputLimits, check_question, clean_text, too_long
 from helpdesk.services.knowledge import KnowledgeIndex
 from helpdesk.services.pace import Pace
 from helpdesk.services.ports import Clock, UnitOfWorkFactory
@@ -35,7 +37,6 @@ from helpdesk.services.tickets import (
     decline_ticket,
     follow_up_ticket,
     list_tickets,
-    parse_ticket_number,
     rate_ticket,
     score_ticket,
     set_away,
@@ -69,6 +70,7 @@ _NEGATIVE = frozenset({"👎", "👎🏻", "👎🏼", "👎🏽", "👎🏾", "
 
 _Handler = Callable[[Turn, Command, Inbound], Awaitable[None]]
 _STAFF = frozenset({Role.STAFF})
+_TELL_STAFF_EVERY = timedelta(minutes=10)  # about messages that could not be handled
 
 
 class Helpdesk:
@@ -91,6 +93,7 @@ class Helpdesk:
         self.timings = timings or Timings()
         self.write_entry = write_entry  # published entries go back to knowledge/ too
         self.pace = pace or Pace()
+        self._staff_told: datetime | None = None
         self._commands: dict[str, tuple[frozenset[Role] | None, _Handler]] = {
             "help": (None, self._help),
             "ask": (None, self._ask),
@@ -160,7 +163,6 @@ class Helpdesk:
                 uow, now, identity, person, app_language, self.timings, written=message.text
             )
             await self._dispatch(turn, message)
-            await turn.forget_stale_choices()
             await uow.commit()
         return True
 
@@ -175,7 +177,19 @@ class Helpdesk:
                     message.platform, message.message_id, person.id if person else None, now
                 ):
                     return
-                await Turn(uow, now, identity, person).reply(Reply.say(Msg.ERROR_INTERNAL))
+                turn = Turn(uow, now, identity, person)
+                await turn.reply(Reply.say(Msg.ERROR_INTERNAL))
+                if self._staff_told is None or now - self._staff_told >= _TELL_STAFF_EVERY:
+                    # The apology says the hub team has been told: they are, at most once
+                    # every few minutes, with what the log needs and nothing of the message.
+                    self._staff_told = now
+                    await turn.notify_staff(
+                        Reply.say(
+                            Msg.STAFF_INTERNAL_ERROR,
+                            platform=message.platform,
+                            at=f"{now:%Y-%m-%d %H:%M:%S} UTC",
+                        )
+                    )
                 await uow.commit()
         except Exception:
             log.exception(
@@ -212,14 +226,17 @@ class Helpdesk:
                 await answer_ticket(turn, int(ref.removeprefix("ticket:")), text)
                 return
 
-        if command is None and text.isdecimal() and len(text) <= 2:
-            # A bare number is a choice: of the last reply's, or of none any more.
-            menu = await turn.uow.menus.get(turn.sender_id)
-            choice = int(text)
-            if not 1 <= choice <= len(menu):
-                await turn.reply(Reply.say(Msg.CHOICE_EXPIRED))
+        number = parse_number(text) if command is None and len(text) <= 3 else None
+        if number is not None:
+            # A bare number is a choice among the last message's buttons; if that message
+            # had none, the choices still open are shown again rather than guessed at.
+            menus = await turn.uow.menus.get(turn.sender_id)
+            action = menus.choice(number)
+            if action is None:
+                waiting = menus.waiting
+                await turn.reply(reshown(waiting) if waiting else Reply.say(Msg.CHOICE_EXPIRED))
                 return
-            command = parse_command(menu[choice - 1])
+            command = parse_command(action)
 
         if command is not None:
             await self._command(turn, command, message)
@@ -251,13 +268,17 @@ class Helpdesk:
             return
         known = self._commands.get(command.name)
         if known is None:
-            await turn.reply(Reply.say(Msg.COMMAND_UNKNOWN, command=command.name))
+            await turn.reply(Reply.say(Msg.COMMAND_UNKNOWN, command=command.name[:32]))
             return
         roles, handler = known
         if roles is not None and turn.sender.role not in roles:
             await turn.reply(Reply.say(Msg.COMMAND_NOT_ALLOWED, command=command.name))
             return
+        if len(command.args) > self.limits.max_length:
+            await turn.reply(too_long(command.args, self.limits.max_length))
+            return
         await handler(turn, command, message)
+        await turn.chosen(command.line)
 
     # -- commands ----------------------------------------------------------------------
 
@@ -282,7 +303,7 @@ class Helpdesk:
 
     async def _answer(self, turn: Turn, command: Command, message: Inbound) -> None:
         parts = command.split(2)
-        number = parse_ticket_number(parts[0]) if parts else None
+        number = parse_number(parts[0]) if parts else None
         if number is None or len(parts) < 2:
             await turn.reply(Reply.say(Msg.ANSWER_USAGE))
             return
@@ -300,32 +321,38 @@ class Helpdesk:
 
     async def _pick(self, turn: Turn, command: Command, message: Inbound) -> None:
         parts = command.split(2)
-        if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
-            await pick_suggestion(turn, self.knowledge, int(parts[0]), int(parts[1]))
+        numbers = [parse_number(p) for p in parts]
+        if len(numbers) == 2 and numbers[0] is not None and numbers[1] is not None:
+            await pick_suggestion(turn, self.knowledge, numbers[0], numbers[1])
         else:
             await turn.reply(Reply.say(Msg.CHOICE_EXPIRED))
 
     async def _feedback(self, turn: Turn, command: Command, message: Inbound) -> None:
         parts = command.split(2)
         feedback = _feedback_value(parts[1]) if len(parts) == 2 else None
-        if feedback is None or not parts[0].isdigit():
+        question = parse_number(parts[0]) if parts else None
+        if feedback is None or question is None:
             await turn.reply(Reply.say(Msg.CHOICE_EXPIRED))
             return
-        await give_feedback(turn, int(parts[0]), feedback)
+        await give_feedback(turn, question, feedback)
 
     async def _escalate(self, turn: Turn, command: Command, message: Inbound) -> None:
-        if not command.args.isdigit():
+        question = parse_number(command.args)
+        if question is None:
             await turn.reply(Reply.say(Msg.CHOICE_EXPIRED))
             return
-        await escalate_question(turn, self.knowledge, int(command.args))
+        await escalate_question(turn, self.knowledge, question)
 
     async def _rate(self, turn: Turn, command: Command, message: Inbound) -> None:
         """``/rate N helpful|not_helpful`` (the buttons under an answer) or
         ``/rate N 1-5 [comment]``."""
         parts = command.split(3)
-        number = parse_ticket_number(parts[0]) if parts else None
+        number = parse_number(parts[0]) if parts else None
         if number is not None and len(parts) >= 2 and parts[1] in ("1", "2", "3", "4", "5"):
             comment = parts[2] if len(parts) == 3 else None
+            if comment is not None and len(comment) > self.limits.max_comment:
+                await turn.reply(too_long(comment, self.limits.max_comment))
+                return
             await score_ticket(turn, number, int(parts[1]), comment)
             return
         rating = _feedback_value(parts[1]) if len(parts) == 2 else None
@@ -336,7 +363,7 @@ class Helpdesk:
 
     async def _follow_up(self, turn: Turn, command: Command, message: Inbound) -> None:
         parts = command.split(2)
-        number = parse_ticket_number(parts[0]) if parts else None
+        number = parse_number(parts[0]) if parts else None
         try:
             outcome = FollowUp(parts[1].lower()) if len(parts) == 2 else None
         except ValueError:
@@ -356,6 +383,10 @@ class Helpdesk:
         await staff.retire(turn, command.args, self.write_entry)
 
     async def _phrase(self, turn: Turn, command: Command, message: Inbound) -> None:
+        text = command.split(2)[1:] or [""]
+        if len(text[0]) > self.limits.max_phrasing:
+            await turn.reply(too_long(text[0], self.limits.max_phrasing))
+            return
         await staff.phrase(turn, command.args, self.write_entry)
 
     async def _proposals(self, turn: Turn, command: Command, message: Inbound) -> None:
@@ -374,6 +405,10 @@ class Helpdesk:
         await forget(turn, command.args, self.write_entry)
 
     async def _introduce(self, turn: Turn, command: Command, message: Inbound) -> None:
+        contact = command.split(2)[1:] or [""]
+        if len(contact[0]) > self.limits.max_contact:
+            await turn.reply(too_long(contact[0], self.limits.max_contact))
+            return
         await introduce(turn, command.args)
 
     async def _stats(self, turn: Turn, command: Command, message: Inbound) -> None:
@@ -390,7 +425,7 @@ async def _on_ticket(
     turn: Turn, command: Command, action: Callable[[Turn, int], Awaitable[None]], usage: Msg
 ) -> None:
     """A command whose only argument is a ticket number."""
-    number = parse_ticket_number(command.args) if command.args else None
+    number = parse_number(command.args)
     if number is None:
         await turn.reply(Reply.say(usage))
         return

@@ -143,17 +143,26 @@ async def restore_version(
     author: str,
     now: datetime,
     write: EntryWriter | None,
+    status: EntryStatus | None = None,
 ) -> Entry:
-    """The entry as it was in ``version``; the restoring is itself a new version."""
+    """The entry as it was in ``version``, its status included unless ``status`` says
+    otherwise; callers say which status it has now. The restoring is itself a new
+    version, and the entry's file follows it (a file already written is rewritten even
+    for a draft, so that it never disagrees with the database)."""
     history = await uow.entries.history(entry_id)
     chosen = next((v for v in history if v.version == version), None)
     if chosen is None:
         raise CurationError(Msg.CURATE_NO_VERSION, entry=entry_id, version=version)
-    await uow.entries.upsert(chosen.entry, now, author=f"{author} (restored v{version})")
-    await record(uow, now, author, AuditAction.RESTORE, f"entry:{entry_id}", f"v{version}")
-    if write is not None and chosen.entry.status is not EntryStatus.DRAFT:
-        write(chosen.entry)
-    return chosen.entry
+    current = await uow.entries.get(entry_id)
+    restored = dataclasses.replace(chosen.entry, status=status or chosen.entry.status)
+    await uow.entries.upsert(restored, now, author=f"{author} (restored v{version})")
+    await record(
+        uow, now, author, AuditAction.RESTORE, f"entry:{entry_id}", f"v{version}, {restored.status}"
+    )
+    had_file = current is not None and current.status is not EntryStatus.DRAFT
+    if write is not None and (had_file or restored.status is not EntryStatus.DRAFT):
+        write(restored)
+    return restored
 
 
 async def add_phrasing(

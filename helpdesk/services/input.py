@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from helpdesk.i18n import Msg, Reply
 
-__all__ = ["InputLimits", "check_question", "clean_text"]
+__all__ = ["InputLimits", "check_question", "clean_text", "too_long"]
 
 # Dropped characters: controls (but newline and tab), and format characters, the invisible
 # ones that change how text is shown or compared (zero-width, bidirectional overrides and
@@ -18,8 +18,13 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 
 @dataclass(frozen=True)
 class InputLimits:
-    max_length: int = 4000  # characters; a question, not a document
+    """How long what people send may be, by what it is: every argument has its limit."""
+
+    max_length: int = 4000  # characters; a question or an answer, not a document
     min_letters: int = 2
+    max_comment: int = 1000  # a comment with a rating
+    max_contact: int = 1000  # a city's contact details, sent to an official
+    max_phrasing: int = 1000  # one more way of asking for an entry
 
 
 def clean_text(raw: str) -> str:
@@ -48,3 +53,8 @@ def check_question(raw: str | None, text: str, limits: InputLimits) -> Reply | N
     if letters < limits.min_letters:
         return Reply.say(Msg.INPUT_TOO_SHORT)
     return None
+
+
+def too_long(text: str, limit: int) -> Reply:
+    """The reply to an argument longer than its limit."""
+    return Reply.say(Msg.INPUT_ARGUMENT_TOO_LONG, length=len(text), limit=limit)

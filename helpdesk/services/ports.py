@@ -18,6 +18,7 @@ from helpdesk.domain.routing import ExpertLoad
 from helpdesk.domain.schedule import ActionKind, ScheduledAction
 from helpdesk.domain.tickets import Ticket, TicketStatus
 from helpdesk.i18n.messages import Reply
+from helpdesk.services.choices import Menus
 
 __all__ = [
     "Clock",
@@ -188,10 +189,15 @@ class InboundLog(Protocol):
 
 
 class MenuRepository(Protocol):
-    """The numbered choices last offered to a person, so that "2" means the second one."""
+    """The numbered choices offered to a person, so that "2" means the second one (see
+    services/choices.py)."""
 
-    async def set(self, person_id: int, actions: Sequence[str], at: datetime) -> None: ...
-    async def get(self, person_id: int) -> tuple[str, ...]: ...
+    async def get(self, person_id: int) -> Menus: ...
+    async def set(self, person_id: int, menus: Menus, at: datetime) -> None: ...
+    async def stale(self, person_id: int) -> None:
+        """Another message was shown: numbers no longer point at the newest choices.
+        One statement, without reading: most messages have no choices."""
+        ...
 
 
 class EmbeddingCache(Protocol):

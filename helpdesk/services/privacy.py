@@ -34,6 +34,7 @@ async def forget(turn: Turn, args: str, write: EntryWriter | None = None) -> Non
             Reply(
                 (Text(Msg.FORGET_CONFIRM),),
                 buttons=(Button(Text(Msg.BUTTON_FORGET), f"/forget {_CONFIRM}"),),
+                confirms=True,
             )
         )
         return

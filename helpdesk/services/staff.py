@@ -7,6 +7,7 @@ from helpdesk.domain.curation import ProposalStatus
 from helpdesk.domain.schedule import describe_duration
 from helpdesk.i18n import Button, Msg, Quote, Reply, Text
 from helpdesk.services.audit import actor
+from helpdesk.services.commands import parse_number
 from helpdesk.services.curation import (
     CurationError,
     EntryWriter,
@@ -17,7 +18,6 @@ from helpdesk.services.curation import (
     retire_entry,
 )
 from helpdesk.services.reports import summarise
-from helpdesk.services.tickets import parse_ticket_number
 from helpdesk.services.turn import Turn
 
 __all__ = ["decide", "list_proposals", "phrase", "promote", "publish", "retire", "stats"]
@@ -31,7 +31,7 @@ async def _refused(turn: Turn, error: CurationError) -> None:
 
 
 async def promote(turn: Turn, args: str) -> None:
-    number = parse_ticket_number(args) if args else None
+    number = parse_number(args) if args else None
     if number is None:
         await turn.reply(Reply.say(Msg.CURATE_USAGE))
         return
@@ -123,7 +123,7 @@ async def list_proposals(turn: Turn) -> None:
 
 
 async def decide(turn: Turn, args: str, accept: bool, write: EntryWriter | None) -> None:
-    number = parse_ticket_number(args) if args else None
+    number = parse_number(args) if args else None
     if number is None:
         await turn.reply(Reply.say(Msg.CURATE_USAGE))
         return

@@ -34,7 +34,6 @@ __all__ = [
     "follow_up_ticket",
     "list_tickets",
     "open_ticket",
-    "parse_ticket_number",
     "rate_ticket",
     "route",
     "score_ticket",
@@ -54,12 +53,6 @@ _STATUS_TEXT = {
 }
 _LIST_LIMIT = 20
 _PREVIEW = 80
-
-
-def parse_ticket_number(text: str) -> int | None:
-    """``12`` or ``#12``."""
-    text = text.strip().removeprefix("#")
-    return int(text) if text.isdigit() and len(text) < 10 else None
 
 
 def can_view(person: Person, ticket: Ticket) -> bool:
@@ -159,6 +152,9 @@ async def assign_by_staff(turn: Turn, number: int, expert_id: int, who: str) -> 
     expert = await turn.uow.people.get(expert_id)
     if expert is None or not expert.is_expert or expert.erased_at is not None:
         raise AssignmentRefused(f"Person #{expert_id} is not an expert.")
+    if expert_id == ticket.official_id:
+        # An official who became an expert since: never the expert of their own question.
+        raise AssignmentRefused(f"Person #{expert_id} asked this question: choose another expert.")
     official = await turn.uow.people.get(ticket.official_id)
     assert official is not None
     try:
@@ -308,6 +304,9 @@ async def score_ticket(turn: Turn, number: int, score: int, comment: str | None)
     """A 1-5 rating, with an optional comment, by the ticket's official."""
     ticket = await _officials_ticket(turn, number)
     if ticket is None:
+        return
+    if ticket.scored_since_answer:
+        await turn.reply(Reply.say(Msg.RATE_ALREADY, ticket=number, score=ticket.score or 0))
         return
     try:
         ticket.score_with(score, turn.now, comment)

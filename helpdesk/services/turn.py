@@ -12,6 +12,7 @@ from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.domain.schedule import Timings
 from helpdesk.i18n import Reply
 from helpdesk.matching.language import guess_language, is_cyrillic
+from helpdesk.services.choices import offered, reshown, resolved, still_open
 from helpdesk.services.ports import UnitOfWork
 
 __all__ = ["Turn", "language_for", "notify", "notify_staff", "queue_reply"]
@@ -48,10 +49,16 @@ async def queue_reply(
     now: datetime,
     language: str | None,
 ) -> None:
-    """Put a reply in the outbox; its buttons become the person's numbered choices."""
+    """Put a reply in the outbox; its buttons become the person's numbered choices, and a
+    reply without any makes their older numbers stale (services/choices.py)."""
     await uow.outbox.add(identity, person.id if person else None, language, reply, now)
-    if person is not None and person.id is not None and reply.buttons:
-        await uow.menus.set(person.id, [b.action for b in reply.buttons], now)
+    if person is None or person.id is None:
+        return
+    if reply.buttons:
+        menus = await uow.menus.get(person.id)
+        await uow.menus.set(person.id, offered(menus, reply), now)
+    else:
+        await uow.menus.stale(person.id)
 
 
 async def notify(uow: UnitOfWork, person: Person, reply: Reply, now: datetime) -> bool:
@@ -81,8 +88,7 @@ class Turn:
     app_language: str | None = None
     timings: Timings = field(default_factory=Timings)  # what ticket changes schedule
     written: str | None = None  # the message's text: its script says which script to answer in
-    # Whether this turn answered the sender, and whether with numbered choices: a reply
-    # without them makes the previous numbers stale (see ``forget_stale_choices``).
+    # Whether this turn answered the sender, and whether with numbered choices.
     replied: bool = False
     offered_choices: bool = False
 
@@ -109,14 +115,21 @@ class Turn:
         self.replied = True
         self.offered_choices = self.offered_choices or bool(reply.buttons)
 
-    async def forget_stale_choices(self) -> None:
-        """After a reply without choices, "1" no longer means the first of older ones: an
-        old "Yes, erase my data" must not be picked by a number typed for something else."""
+    async def chosen(self, action: str) -> None:
+        """``action`` was chosen (a button, a number, or typed): the message it came from
+        is closed. If this turn offered nothing new to choose from, an older message still
+        waiting for a choice about a ticket is shown again, so that it stays reachable."""
         person_id = self.person.id if self.person else None
-        if person_id is None or not self.replied or self.offered_choices:
+        if person_id is None:
             return
-        if await self.uow.menus.get(person_id):
-            await self.uow.menus.set(person_id, [], self.now)
+        menus = await self.uow.menus.get(person_id)
+        left = resolved(menus, action)
+        if left == menus:
+            return
+        await self.uow.menus.set(person_id, left, self.now)
+        waiting = still_open(left)
+        if waiting is not None and not self.offered_choices:
+            await self.reply(reshown(waiting))
 
     async def notify(self, person: Person, reply: Reply) -> None:
         """Write to someone else, where they were last seen."""

@@ -33,6 +33,7 @@ from helpdesk.domain.routing import ExpertLoad
 from helpdesk.domain.schedule import ActionKind, ScheduledAction
 from helpdesk.domain.tickets import FollowUp, Ticket, TicketEvent, TicketEventKind, TicketStatus
 from helpdesk.i18n.messages import Reply
+from helpdesk.services.choices import Menu, Menus
 from helpdesk.services.ports import OutboxItem, Upserted
 from helpdesk.storage.tables import (
     ConnectionRequestRow,
@@ -776,18 +777,35 @@ class SqlInbound(_Repository):
 
 
 class SqlMenus(_Repository):
-    async def set(self, person_id: int, actions: Sequence[str], at: datetime) -> None:
+    async def get(self, person_id: int) -> Menus:
         row = await self.session.get(MenuRow, person_id)
         if row is None:
-            self.session.add(MenuRow(person_id=person_id, actions=list(actions), updated_at=at))
+            return Menus()
+        stack = tuple(
+            Menu(Reply.from_json(m["reply"]), bool(m.get("confirms", False))) for m in row.actions
+        )
+        return Menus(stack, row.live)
+
+    async def set(self, person_id: int, menus: Menus, at: datetime) -> None:
+        stored = [{"reply": m.reply.to_json(), "confirms": m.confirms} for m in menus.stack]
+        row = await self.session.get(MenuRow, person_id)
+        if row is None:
+            self.session.add(
+                MenuRow(person_id=person_id, actions=stored, live=menus.live, updated_at=at)
+            )
         else:
-            row.actions = list(actions)
+            row.actions = stored
+            row.live = menus.live
             row.updated_at = at
         await self.session.flush()
 
-    async def get(self, person_id: int) -> tuple[str, ...]:
-        row = await self.session.get(MenuRow, person_id)
-        return tuple(row.actions) if row else ()
+    async def stale(self, person_id: int) -> None:
+        await self.session.execute(
+            update(MenuRow)
+            .where(MenuRow.person_id == person_id, MenuRow.live.is_(True))
+            .values(live=False)
+            .execution_options(synchronize_session=False)
+        )
 
 
 class SqlEmbeddings(_Repository):

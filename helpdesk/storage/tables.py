@@ -328,7 +328,9 @@ class MenuRow(Base):
     person_id: Mapped[int] = mapped_column(
         ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
     )
+    # [{"reply": <a Reply's first part, buttons and ref>, "confirms": bool}], oldest first
     actions: Mapped[list[Any]]
+    live: Mapped[bool] = mapped_column(default=True)  # the newest is the last message shown
     updated_at: Mapped[datetime]
 
 

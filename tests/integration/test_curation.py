@@ -236,3 +236,33 @@ async def test_peer_exchange_shares_contacts_only_when_both_sides_agree(
     await console.type("/as staff")
     printed = await console.type(f"/introduce {request} again")
     assert f"no open connection request #{request}" in printed
+
+
+async def test_restoring_a_draft_version_says_so_and_the_file_agrees(
+    console: Console, app: App, tmp_path: Path, database_url: str
+) -> None:
+    await answered_ticket(console, app)
+    await app.close()
+    done = cli(tmp_path, database_url, "kb", "promote", "1")
+    entry_id = done.stdout.split("Draft entry ")[1].split(" ")[0]
+    assert cli(tmp_path, database_url, "kb", "publish", entry_id).returncode == 0
+    restored = cli(tmp_path, database_url, "kb", "restore", entry_id, "1")
+    assert restored.returncode == 0 and "it is draft" in restored.stdout
+    written = read_knowledge([tmp_path / "knowledge" / f"{entry_id}.md"])
+    assert [e.status for e in written.entries] == [EntryStatus.DRAFT]
+    kept = cli(tmp_path, database_url, "kb", "restore", entry_id, "1", "--status", "published")
+    assert kept.returncode == 0 and "it is published" in kept.stdout
+    written = read_knowledge([tmp_path / "knowledge" / f"{entry_id}.md"])
+    assert [e.status for e in written.entries] == [EntryStatus.PUBLISHED]
+
+
+async def test_a_ticket_is_never_assigned_to_the_official_who_asked_it(
+    console: Console, app: App, tmp_path: Path, database_url: str
+) -> None:
+    assert "ticket #1" in await console.type(QUESTION)
+    async with app.uow() as uow:
+        official = next(p for p in await uow.people.all() if p.name == "Local official")
+    await app.close()
+    assert cli(tmp_path, database_url, "person", "role", str(official.id), "expert").returncode == 0
+    refused = cli(tmp_path, database_url, "ticket", "assign", "1", str(official.id))
+    assert refused.returncode != 0 and "asked this question" in refused.stderr

@@ -1,4 +1,5 @@
-"""outbox: a final failed state and the people each message mentions; inbound ids hashed
+"""outbox: a final failed state and the people each message mentions; inbound ids hashed;
+menus kept as a stack of messages with choices
 
 Revision ID: 0008
 Revises: 0007
@@ -42,6 +43,13 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_outbox_mentions_person_id"), "outbox_mentions", ["person_id"], unique=False
     )
+    # Menus were one list of actions; they are a stack of messages now. The choices open
+    # at the upgrade are dropped (a number then says so), rather than guessed.
+    op.execute("DELETE FROM menus")
+    with op.batch_alter_table("menus", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("live", sa.Boolean(), nullable=False, server_default=sa.true())
+        )
     # Platform message ids name people (a Telegram private chat's id is the user's id):
     # only their hashes are kept, which is all that recognising a redelivery needs.
     connection = op.get_bind()
@@ -58,6 +66,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM menus")
+    with op.batch_alter_table("menus", schema=None) as batch_op:
+        batch_op.drop_column("live")
     op.drop_index(op.f("ix_outbox_mentions_person_id"), table_name="outbox_mentions")
     op.drop_table("outbox_mentions")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
