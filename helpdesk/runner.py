@@ -25,6 +25,8 @@ __all__ = ["main"]
 
 log = logging.getLogger(__name__)
 
+_PATIENCE = 10.0  # seconds given at shutdown to the work in hand
+
 
 class ChatAdapter(Transport, Protocol):
     """A chat platform: receives until stopped, and is the outbox's transport for it."""
@@ -109,7 +111,8 @@ async def serve(app: App, settings: Settings) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     tasks = [asyncio.create_task(a.run(stop), name=f"adapter-{a.platform}") for a in adapters]
-    tasks.append(asyncio.create_task(relay.run(stop), name="outbox-relay"))
+    delivering = asyncio.create_task(relay.run(stop), name="outbox-relay")
+    tasks.append(delivering)
     scheduler.start()
     health = None
     if settings.metrics_port is not None:
@@ -134,12 +137,20 @@ async def serve(app: App, settings: Settings) -> int:
         stop.set()
         if health is not None:
             await health.close()
-        await scheduler.shutdown()
-        for task in tasks:
+        await scheduler.shutdown(_PATIENCE)
+        # Receiving stops at once (a long poll or a sync is cut short); the messages in
+        # hand are finished, then the relay's round, so that no transaction is cut in the
+        # middle. Cut ones would roll back and be done again at the next start, but leave
+        # errors in the log.
+        receiving = [task for task in tasks if task is not delivering]
+        for task in receiving:
             task.cancel()
-        for task in tasks:
+        for task in receiving:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await app.helpdesk.drain(_PATIENCE)
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(delivering, timeout=_PATIENCE)
         for adapter in adapters:
             await adapter.close()
 

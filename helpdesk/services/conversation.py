@@ -1,6 +1,7 @@
 """The conversation: every message from every platform comes in here and replies go out
 through the outbox. Platform-independent; adapters only translate to and from their API."""
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -94,6 +95,7 @@ class Helpdesk:
         self.write_entry = write_entry  # published entries go back to knowledge/ too
         self.pace = pace or Pace()
         self._staff_told: datetime | None = None
+        self._in_hand: set[asyncio.Task[bool]] = set()
         self._commands: dict[str, tuple[frozenset[Role] | None, _Handler]] = {
             "help": (None, self._help),
             "ask": (None, self._ask),
@@ -125,7 +127,23 @@ class Helpdesk:
         }
 
     async def handle(self, message: Inbound) -> bool:
-        """Handle one message exactly once. False if it had been handled already."""
+        """Handle one message exactly once. False if it had been handled already.
+
+        The handling runs to its end even when the caller is cancelled (an adapter
+        stopped at shutdown): a transaction cut in the middle would roll back anyway, but
+        it leaves the connection pool to clean up after a cancelled task. ``drain``
+        waits for what is in hand."""
+        task = asyncio.create_task(self._handle_or_apologise(message))
+        self._in_hand.add(task)
+        task.add_done_callback(self._in_hand.discard)
+        return await asyncio.shield(task)
+
+    async def drain(self, patience: float) -> None:
+        """Wait (at most ``patience`` seconds) for the messages being handled."""
+        if self._in_hand:
+            await asyncio.wait(set(self._in_hand), timeout=patience)
+
+    async def _handle_or_apologise(self, message: Inbound) -> bool:
         try:
             return await self._handle(message)
         except Exception:

@@ -232,10 +232,13 @@ class OutboxRelay:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set; the round in progress is finished first."""
         while not stop.is_set():
             self._wake.clear()
             try:
-                while await deliver_pending(self._uow, self._transports, self._clock):
+                while not stop.is_set() and await deliver_pending(
+                    self._uow, self._transports, self._clock
+                ):
                     pass
             except Exception:
                 log.exception("outbox delivery round failed")
