@@ -392,3 +392,13 @@ def test_outbox_lists_failed_messages_and_resends_them(cli: Cli) -> None:
     assert huge.returncode == 2 and "Traceback" not in huge.stderr
     audit = cli.ok("audit", "--action", "resend")
     assert f"outbox:{item}" in audit
+
+
+def test_erasing_someone_twice_is_refused_in_one_line_and_audited_once(cli: Cli) -> None:
+    asyncio.run(_a_failed_message(cli.database_url))  # person #1, Ana
+    assert "Erased person #1" in cli.ok("person", "erase", "1", "--yes")
+    again = cli("person", "erase", "1", "--yes")
+    assert_one_line_failure(again)
+    assert "already" in again.stderr or "was erased" in again.stderr
+    erasures = cli.ok("audit", "--action", "erase", "--json").splitlines()
+    assert len(erasures) == 1
