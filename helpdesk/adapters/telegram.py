@@ -33,7 +33,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
 from telegram import (
@@ -60,6 +60,7 @@ __all__ = ["PLATFORM", "TelegramAdapter", "TelegramRefused", "TelegramSettings",
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
+_TELEGRAM = "https://api.telegram.org"
 _POLL_TIMEOUT = 25  # seconds Telegram holds a getUpdates open
 _CALLBACK_LIMIT = 64  # bytes of callback data Telegram accepts
 _UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
@@ -86,7 +87,9 @@ class TelegramRefused(Exception):
 @dataclass(frozen=True)
 class TelegramSettings:
     token: str
-    base_url: str | None = None  # a local Bot API server, e.g. http://127.0.0.1:8081
+    # A local Bot API server, as http://127.0.0.1:8081 or (python-telegram-bot's form)
+    # http://127.0.0.1:8081/bot; unset: Telegram's own.
+    base_url: str | None = None
     webhook_url: str | None = None  # set: webhook mode; unset: long polling
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
@@ -101,15 +104,42 @@ class TelegramSettings:
             return self.webhook_secret
         return hashlib.sha256(b"helpdesk-webhook:" + self.token.encode()).hexdigest()[:48]
 
+    @property
+    def api_base(self) -> str:
+        """The Bot API server's address, without the ``/bot`` that goes before the token
+        in its URLs (either form of the setting gives the same) and without trailing
+        slashes."""
+        base = (self.base_url or _TELEGRAM).strip().rstrip("/")
+        return base.removesuffix("/bot").rstrip("/")
+
+    @property
+    def api_url(self) -> str:
+        """What python-telegram-bot calls ``base_url``: the token and method follow it."""
+        return f"{self.api_base}/bot"
+
+    @property
+    def file_url(self) -> str:
+        return f"{self.api_base}/file/bot"
+
+    def refused(self) -> str:
+        """The one line that says which settings to check when the Bot API answers 401 or
+        404 to the bot's first call. Never the token; the address without a password."""
+        if not self.base_url:
+            return "Telegram refused the bot token: check HELPDESK_TELEGRAM_TOKEN"
+        parts = urlsplit(self.api_base)
+        shown = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+        shown = shown.replace(self.token, "<token>")  # pasted into the address by mistake
+        return (
+            f"the Bot API at {shown} refused the bot token or is not there (HTTP 401 or "
+            "404): check HELPDESK_TELEGRAM_BASE_URL (the server's address, with or without "
+            "/bot at the end) and HELPDESK_TELEGRAM_TOKEN"
+        )
+
 
 async def deep_link(settings: TelegramSettings, code: str) -> str | None:
     """``https://t.me/<bot>?start=CODE``: opening it starts the chat with ``/start CODE``.
     None when Telegram cannot be asked for the bot's name right now."""
-    base = settings.base_url.rstrip("/") if settings.base_url else None
-    bot = Bot(
-        settings.token,
-        base_url=f"{base}/bot" if base else "https://api.telegram.org/bot",
-    )
+    bot = Bot(settings.token, base_url=settings.api_url, base_file_url=settings.file_url)
     try:
         async with bot:
             return f"https://t.me/{bot.username}?start={code}"
@@ -150,10 +180,13 @@ class TelegramAdapter:
         self._translator = translator
         self._handle = handle
         self._on_handled = on_handled
-        builder = ApplicationBuilder().token(settings.token).updater(None)
-        if settings.base_url:
-            base = settings.base_url.rstrip("/")
-            builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+        builder = (
+            ApplicationBuilder()
+            .token(settings.token)
+            .updater(None)
+            .base_url(settings.api_url)
+            .base_file_url(settings.file_url)
+        )
         self._app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self._app.add_handler(TypeHandler(Update, self._on_update))
         self._app.add_error_handler(self._on_error)
@@ -183,10 +216,9 @@ class TelegramAdapter:
                     await self._poll_once()
                 delay = _FIRST_BACKOFF
             except InvalidToken:
-                # Configuration, not weather: say so and stop. PTB's message holds the token.
-                raise TelegramRefused(
-                    "Telegram refused the bot token: check HELPDESK_TELEGRAM_TOKEN"
-                ) from None
+                # Configuration, not weather (401 or 404: a wrong token or a wrong address):
+                # say so once and stop. PTB's message may hold the token.
+                raise TelegramRefused(self.settings.refused()) from None
             except (TelegramError, OSError) as error:
                 wait = self._random.uniform(0, delay)  # full jitter
                 log.warning("telegram: %s; retrying in %.1f s", type(error).__name__, wait)

@@ -312,3 +312,32 @@ async def test_every_language_through_telegram(api: BotApiServer, tbot: Telegram
             menu = api.commands({"type": "all_private_chats"}, language_code=code)
             assert menu[0]["description"] == t.translate(Msg.MENU_HELP, code, {})
     assert api.rejected == []
+
+
+async def test_the_base_url_in_python_telegram_bots_form_works(
+    api: BotApiServer, tmp_path: Path
+) -> None:
+    """``http://host:port/bot`` is how python-telegram-bot writes a Bot API address."""
+    running = TelegramBot(api, tmp_path / "bot", base_url=f"{api.url}/bot/")
+    try:
+        running.start()
+        ana = await running.register("ana")  # the invitation's t.me link asks the server too
+        api.send(ana, "How do we set up a local safety council?")
+        await api.expect(ana.id, "Setting up a Local Safety Council")
+    finally:
+        running.stop()
+
+
+async def test_an_address_that_is_not_a_bot_api_stops_the_bot_with_one_clear_line(
+    api: BotApiServer, tmp_path: Path
+) -> None:
+    wrong = f"{api.url}/no-bot-api-here"  # answers 404 to every Bot API call
+    running = TelegramBot(api, tmp_path / "bot", base_url=wrong)
+    running.start()
+    assert running.process is not None
+    assert await asyncio.to_thread(running.process.wait, 60) == 1
+    log = running.log.read_text()
+    [line] = [line for line in log.splitlines() if "HELPDESK_TELEGRAM_BASE_URL" in line]
+    assert wrong in line and "HELPDESK_TELEGRAM_TOKEN" in line
+    assert TOKEN not in log and TOKEN.split(":")[1] not in log
+    assert "Traceback" not in log and "retrying" not in log
