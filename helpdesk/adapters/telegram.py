@@ -8,9 +8,13 @@ What it gets right, because Telegram support bots often do not:
   handled once. In webhook mode the request is answered only after the update was
   handled, so Telegram retries what a crash interrupted.
 - Messages go out in Telegram's HTML with every piece of text escaped (no "can't parse
-  entities" on Cyrillic or on a ``<``), cut at paragraphs below 4096 characters, with
-  button data within 64 bytes. A flood limit (429 ``retry_after``) holds the outbox for as
-  long as Telegram asks; network errors are retried by the outbox; nothing is dropped.
+  entities" on Cyrillic or on a ``<``), cut at paragraphs below 4096 UTF-16 code units (as
+  Telegram counts), with button data within 64 bytes. A flood limit (429 ``retry_after``)
+  holds the outbox for as long as Telegram asks; network errors are retried by the outbox;
+  a refusal that will not change (a bad request, a blocked bot, an unknown chat) is
+  ``Undeliverable``, kept by the outbox for staff rather than retried for ever. A message
+  Telegram took but answered in a form that cannot be read counts as sent: sending it
+  again would repeat it.
 - Group chats get a polite refusal and the bot leaves them, except a staff group named in
   the settings, where staff may use commands (answers come in private).
 
@@ -25,6 +29,7 @@ import contextlib
 import hashlib
 import hmac
 import html
+import json
 import logging
 import random
 import re
@@ -32,8 +37,9 @@ import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from http import HTTPStatus
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
 from telegram import (
@@ -47,19 +53,29 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import Application, ApplicationBuilder, CallbackContext, TypeHandler
+from telegram.request import HTTPXRequest, RequestData
+from telegram.warnings import PTBUserWarning
 
 from helpdesk.adapters.telegram_html import render_telegram
 from helpdesk.i18n import Msg, Reply, Translator
 from helpdesk.services.conversation import Inbound
-from helpdesk.services.delivery import RetryLater
+from helpdesk.services.delivery import RetryLater, Undeliverable
 
 __all__ = ["PLATFORM", "TelegramAdapter", "TelegramRefused", "TelegramSettings", "deep_link"]
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
+_TELEGRAM = "https://api.telegram.org"
 _POLL_TIMEOUT = 25  # seconds Telegram holds a getUpdates open
 _CALLBACK_LIMIT = 64  # bytes of callback data Telegram accepts
 _UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
@@ -75,6 +91,7 @@ _MENU = (
     ("answer", Msg.MENU_ANSWER),
 )
 _TAG = re.compile(r"<[^>]+>")
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 Handler = Callable[[Inbound], Awaitable[object]]
 
@@ -83,10 +100,51 @@ class TelegramRefused(Exception):
     """Telegram refused the bot's token: a configuration error, not worth retrying."""
 
 
+class UnreadableAnswer(TelegramError):
+    """The Bot API answered a call with success (2xx) in a form that cannot be read."""
+
+
+class _Request(HTTPXRequest):
+    """python-telegram-bot's HTTP client, telling an unreadable success apart.
+
+    A 2xx answer whose body is not a Bot API answer (not JSON, no ``result``) raises
+    ``UnreadableAnswer``: the call was done, so a send must not be repeated. Without this
+    it would be a plain ``TelegramError`` or a ``KeyError``, indistinguishable from a
+    failure, and python-telegram-bot would log the body, which holds the message's text.
+    """
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+        write_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+        connect_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+        pool_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        code, payload = await super().do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
+        if HTTPStatus.OK <= code < HTTPStatus.MULTIPLE_CHOICES and not _readable(payload):
+            raise UnreadableAnswer(f"HTTP {code} with an answer that is not the Bot API's")
+        return code, payload
+
+
+def _readable(payload: bytes) -> bool:
+    try:
+        answer = json.loads(payload.decode("utf-8", "replace"))
+    except ValueError:
+        return False
+    return isinstance(answer, dict) and "result" in answer
+
+
 @dataclass(frozen=True)
 class TelegramSettings:
     token: str
-    base_url: str | None = None  # a local Bot API server, e.g. http://127.0.0.1:8081
+    # A local Bot API server, as http://127.0.0.1:8081 or (python-telegram-bot's form)
+    # http://127.0.0.1:8081/bot; unset: Telegram's own.
+    base_url: str | None = None
     webhook_url: str | None = None  # set: webhook mode; unset: long polling
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
@@ -101,15 +159,42 @@ class TelegramSettings:
             return self.webhook_secret
         return hashlib.sha256(b"helpdesk-webhook:" + self.token.encode()).hexdigest()[:48]
 
+    @property
+    def api_base(self) -> str:
+        """The Bot API server's address, without the ``/bot`` that goes before the token
+        in its URLs (either form of the setting gives the same) and without trailing
+        slashes."""
+        base = (self.base_url or _TELEGRAM).strip().rstrip("/")
+        return base.removesuffix("/bot").rstrip("/")
+
+    @property
+    def api_url(self) -> str:
+        """What python-telegram-bot calls ``base_url``: the token and method follow it."""
+        return f"{self.api_base}/bot"
+
+    @property
+    def file_url(self) -> str:
+        return f"{self.api_base}/file/bot"
+
+    def refused(self) -> str:
+        """The one line that says which settings to check when the Bot API answers 401 or
+        404 to the bot's first call. Never the token; the address without a password."""
+        if not self.base_url:
+            return "Telegram refused the bot token: check HELPDESK_TELEGRAM_TOKEN"
+        parts = urlsplit(self.api_base)
+        shown = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+        shown = shown.replace(self.token, "<token>")  # pasted into the address by mistake
+        return (
+            f"the Bot API at {shown} refused the bot token or is not there (HTTP 401 or "
+            "404): check HELPDESK_TELEGRAM_BASE_URL (the server's address, with or without "
+            "/bot at the end) and HELPDESK_TELEGRAM_TOKEN"
+        )
+
 
 async def deep_link(settings: TelegramSettings, code: str) -> str | None:
     """``https://t.me/<bot>?start=CODE``: opening it starts the chat with ``/start CODE``.
     None when Telegram cannot be asked for the bot's name right now."""
-    base = settings.base_url.rstrip("/") if settings.base_url else None
-    bot = Bot(
-        settings.token,
-        base_url=f"{base}/bot" if base else "https://api.telegram.org/bot",
-    )
+    bot = Bot(settings.token, base_url=settings.api_url, base_file_url=settings.file_url)
     try:
         async with bot:
             return f"https://t.me/{bot.username}?start={code}"
@@ -125,9 +210,10 @@ def _seconds(error: RetryAfter) -> float:
 
 
 def _callback_data(index: int, action: str) -> str:
-    """The action itself when it fits; otherwise the button's number, which the core
-    resolves through the person's latest menu, as when they type the number."""
-    return action if len(action.encode()) <= _CALLBACK_LIMIT else str(index)
+    """The action itself when it fits (1-64 bytes of UTF-8, as Telegram counts); otherwise
+    the button's number, which the core resolves through the person's latest menu, as when
+    they type the number."""
+    return action if 1 <= len(action.encode()) <= _CALLBACK_LIMIT else str(index)
 
 
 def _plain(chunk: str) -> str:
@@ -150,11 +236,20 @@ class TelegramAdapter:
         self._translator = translator
         self._handle = handle
         self._on_handled = on_handled
-        builder = ApplicationBuilder().token(settings.token).updater(None)
-        if settings.base_url:
-            base = settings.base_url.rstrip("/")
-            builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+        builder = (
+            ApplicationBuilder()
+            .token(settings.token)
+            .updater(None)
+            .base_url(settings.api_url)
+            .base_file_url(settings.file_url)
+            .request(_Request())
+        )
         self._app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        # Sends use do_api_request, to read Telegram's answer as plain JSON (see
+        # _post_message); python-telegram-bot warns whenever it names a method it wraps.
+        warnings.filterwarnings(
+            "ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning
+        )
         self._app.add_handler(TypeHandler(Update, self._on_update))
         self._app.add_error_handler(self._on_error)
         self._initialized = False
@@ -183,10 +278,9 @@ class TelegramAdapter:
                     await self._poll_once()
                 delay = _FIRST_BACKOFF
             except InvalidToken:
-                # Configuration, not weather: say so and stop. PTB's message holds the token.
-                raise TelegramRefused(
-                    "Telegram refused the bot token: check HELPDESK_TELEGRAM_TOKEN"
-                ) from None
+                # Configuration, not weather (401 or 404: a wrong token or a wrong address):
+                # say so once and stop. PTB's message may hold the token.
+                raise TelegramRefused(self.settings.refused()) from None
             except (TelegramError, OSError) as error:
                 wait = self._random.uniform(0, delay)  # full jitter
                 log.warning("telegram: %s; retrying in %.1f s", type(error).__name__, wait)
@@ -376,9 +470,12 @@ class TelegramAdapter:
 
     # -- sending ------------------------------------------------------------------------
 
-    async def send(self, address: str, reply: Reply, language: str | None, key: str = "") -> str:
+    async def send(
+        self, address: str, reply: Reply, language: str | None, key: str = ""
+    ) -> str | None:
         """The outbox's transport. Returns ``chat:message`` of the last piece (the one with
-        the buttons, and the one a reply to the message is matched by)."""
+        the buttons, and the one a reply to the message is matched by), or None when
+        Telegram took it but its answer did not say the message's id."""
         text = render_telegram(self._translator, reply, language)
         markup = (
             InlineKeyboardMarkup(
@@ -392,7 +489,7 @@ class TelegramAdapter:
         )
         chat_id = int(address)
         done = self._sent_chunks.get(key, 0)  # a retry does not repeat what went out
-        message_id = 0
+        message_id: int | None = None
         last = len(text.chunks) - 1
         for index, chunk in enumerate(text.chunks):
             if index < done:
@@ -401,34 +498,49 @@ class TelegramAdapter:
             if key:
                 self._sent_chunks[key] = index + 1
         self._sent_chunks.pop(key, None)
-        return f"{chat_id}:{message_id}"
+        return f"{chat_id}:{message_id}" if message_id is not None else None
 
     async def _send_chunk(
         self, chat_id: int, chunk: str, markup: InlineKeyboardMarkup | None
-    ) -> int:
-        bot = self._app.bot
-        no_preview = LinkPreviewOptions(is_disabled=True)
+    ) -> int | None:
         try:
             try:
-                sent = await bot.send_message(
-                    chat_id,
-                    chunk,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup,
-                    link_preview_options=no_preview,
-                )
+                return await self._post_message(chat_id, chunk, ParseMode.HTML, markup)
             except BadRequest as error:
-                if "parse entities" not in str(error):
+                if "parse entities" not in error.message:
                     raise
                 # Our rendering is wrong somewhere: the person still gets the words.
-                log.error("telegram: HTML refused (%s); sending plain text", error)
-                sent = await bot.send_message(
-                    chat_id, _plain(chunk), reply_markup=markup, link_preview_options=no_preview
-                )
+                log.error("telegram: HTML refused (%s); sending plain text", error.message)
+                return await self._post_message(chat_id, _plain(chunk), None, markup)
         except RetryAfter as error:
             raise RetryLater(timedelta(seconds=_seconds(error))) from error
-        except Forbidden as error:
-            # They blocked the bot: the outbox keeps the message and tries again later.
-            log.warning("telegram: chat %s refuses messages: %s", chat_id, error.message)
-            raise
-        return int(sent.message_id)
+        except (BadRequest, Forbidden, ChatMigrated) as error:
+            # Too long, no such chat, blocked, not in the group: trying again changes
+            # nothing. (Network errors, timeouts and 5xx are left to the outbox's retries.)
+            log.warning("telegram: chat %s refuses the message: %s", chat_id, error.message)
+            raise Undeliverable(error.message) from error
+
+    async def _post_message(
+        self, chat_id: int, text: str, parse_mode: str | None, markup: InlineKeyboardMarkup | None
+    ) -> int | None:
+        """sendMessage, its answer read as JSON rather than as a ``Message``: the message's
+        id, or None when Telegram took it and answered in a form that cannot be read (a
+        field of another shape than documented). It went out all the same."""
+        try:
+            result = await self._app.bot.do_api_request(
+                "sendMessage",
+                api_kwargs={
+                    "chat_id": chat_id,
+                    "text": text,
+                    "parse_mode": parse_mode,
+                    "reply_markup": markup,
+                    "link_preview_options": _NO_PREVIEW,
+                },
+            )
+        except UnreadableAnswer:
+            result = None
+        message_id = result.get("message_id") if isinstance(result, dict) else None
+        if isinstance(message_id, int) and not isinstance(message_id, bool):
+            return message_id
+        log.warning("telegram: sent to chat %s; the answer did not say the message's id", chat_id)
+        return None

@@ -7,6 +7,10 @@ pollers at once). So this is a small HTTP server on 127.0.0.1 that speaks the Bo
 format for the methods the bot uses, validates what Telegram validates, and answers with
 Telegram's error shape ``{"ok": false, "error_code": N, "description": "..."}``.
 
+Lengths are counted as Telegram counts them: texts (1-4096) and entity offsets and lengths in
+UTF-16 code units after the HTML is parsed, callback data (1-64) in bytes of UTF-8. No method
+with a caption is implemented (their limit would be 0-1024 UTF-16 units).
+
 Point python-telegram-bot at it with
 ``ApplicationBuilder().token(T).base_url(f"{server.url}/bot").base_file_url(f"{server.url}/file/bot")``.
 
@@ -32,6 +36,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
@@ -128,6 +133,13 @@ _PLAIN_ENTITY = {  # tag -> entity type; a, blockquote and tg-emoji are built se
     "pre": "pre",
 }
 _ENTITY_FIELDS = frozenset({"type", "offset", "length"})
+# fmt: off
+_ENTITY_TYPES = frozenset({
+    "mention", "hashtag", "cashtag", "bot_command", "url", "email", "phone_number", "bold",
+    "italic", "underline", "strikethrough", "spoiler", "blockquote", "expandable_blockquote",
+    "code", "pre", "text_link", "text_mention", "custom_emoji",
+})
+# fmt: on
 _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 
 
@@ -555,7 +567,10 @@ class BotApiServer:
         self._sent: dict[int, list[SentMessage]] = {}
         self._unread: dict[int, list[SentMessage]] = {}
         self._blocked: set[int] = set()
+        self._deactivated: set[int] = set()
         self._left: set[int] = set()
+        self._kicked: set[int] = set()
+        self._garbles: dict[str, list[Any]] = {}  # method (lower case) -> [count, body or None]
         self._updates: list[JSON] = []
         self._next_update_id = 100_001
         self._confirmed_offset = 0
@@ -725,13 +740,28 @@ class BotApiServer:
                 if error.code in (400, 403):
                     self._rejected.append((name, params.raw))
             return error.response()
-        return web.json_response({"ok": True, "result": result})
+        with self._lock:
+            garbled = self._take_garble(name, result)
+        return garbled or web.json_response({"ok": True, "result": result})
 
     def _take_injected_failure(self, name: str) -> None:
         pending = self._failures.get(name.lower())
         if pending and pending[0] > 0:
             pending[0] -= 1
             raise ApiError(429, f"Too Many Requests: retry after {pending[1]}", pending[1])
+
+    def _take_garble(self, name: str, result: Any) -> web.Response | None:
+        """The answer ``garble_next`` asked for, if this call is one of those it counts."""
+        pending = self._garbles.get(name.lower())
+        if not pending or pending[0] <= 0:
+            return None
+        pending[0] -= 1
+        body: bytes | None = pending[1]
+        if body is not None:
+            return web.Response(body=body, content_type="application/json")
+        date = datetime.now(UTC).isoformat()  # a Unix time in the Bot API
+        odd = {**result, "date": date} if isinstance(result, dict) else {"value": result}
+        return web.json_response({"ok": True, "result": odd})
 
     # --- updates ---
 
@@ -942,8 +972,12 @@ class BotApiServer:
 
     def _writable_chat(self, params: _Params) -> JSON:
         chat = self._known_chat(params)
+        if chat["id"] in self._deactivated:
+            raise ApiError(403, "Forbidden: user is deactivated")
         if chat["id"] in self._blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat["id"] in self._kicked:
+            raise ApiError(403, "Forbidden: bot was kicked from the group chat")
         if chat["id"] in self._left:
             raise ApiError(403, "Forbidden: bot is not a member of the group chat")
         return chat
@@ -988,6 +1022,7 @@ class BotApiServer:
             ):
                 raise _bad("can't parse message entities JSON object")
             text, entities = raw, list(given or [])
+            _check_entities(text, entities)
         text, entities = _trim(text, entities)
         if not text:
             raise _bad("message text is empty")
@@ -1219,8 +1254,8 @@ class BotApiServer:
         return self._new_message(self._chat_of(user, chat), user.as_json())
 
     def _deliver(self, kind: str, message: JSON) -> None:
-        """A user's message reaches the bot unless the bot left that group (it is not there)."""
-        if message["chat"]["id"] not in self._left:
+        """A user's message reaches the bot unless the bot left that group or was removed."""
+        if message["chat"]["id"] not in self._left | self._kicked:
             self._enqueue(kind, message)
 
     def send(
@@ -1314,6 +1349,25 @@ class BotApiServer:
         with self._lock:
             self._blocked.add(user.id)
 
+    def deactivate(self, user: SimUser) -> None:
+        """The user deletes their account: sending to them fails with 403 from now on."""
+        with self._lock:
+            self._deactivated.add(user.id)
+
+    def kick(self, chat: JSON) -> None:
+        """A member removes the bot from a group: it gets nothing from there and sending to
+        it fails with 403."""
+        with self._lock:
+            self._kicked.add(chat["id"])
+
+    def garble_next(self, method: str, count: int = 1, body: bytes | None = None) -> None:
+        """The next ``count`` successful calls of ``method`` do what they do (a message is sent)
+        but answer in a form the Bot API never uses: HTTP 200, ``ok`` true and a result whose
+        ``date`` is an ISO-8601 string rather than a Unix time (as an emulator did that
+        reviewers used), or, given ``body``, that as the whole answer."""
+        with self._lock:
+            self._garbles[method.lower()] = [count, body]
+
     def messages(self, chat_id: int) -> list[SentMessage]:
         """Everything the bot sent to the chat, oldest first, as it stands now."""
         with self._lock:
@@ -1406,6 +1460,31 @@ class BotApiServer:
         key = (json.dumps(scope or {"type": "default"}, sort_keys=True), language_code)
         with self._lock:
             return copy.deepcopy(self._commands.get(key, []))
+
+
+def _check_entities(text: str, entities: list[JSON]) -> None:
+    """Entities given with a text (no parse_mode): a known type, and offset and length in
+    UTF-16 code units within the text, as TDLib checks them before trimming the text."""
+    total = utf16_len(text)
+    for entity in entities:
+        offset, length = entity["offset"], entity["length"]
+        if entity["type"] not in _ENTITY_TYPES:
+            raise _bad("can't parse MessageEntity: Unsupported type specified")
+        if not isinstance(offset, int) or not isinstance(length, int):
+            raise _bad("can't parse message entities JSON object")
+        if offset < 0:
+            raise _bad(f"receive an entity with incorrect offset {offset}")
+        if length < 0:
+            raise _bad(f"receive an entity with incorrect length {length}")
+        if length == 0:
+            continue
+        if offset > total:
+            raise _bad(f"entity begins after the end of the text at UTF-16 offset {offset}")
+        if offset + length > total:
+            raise _bad(
+                f"entity beginning at UTF-16 offset {offset} ends after the end of the text "
+                f"at UTF-16 offset {offset + length}"
+            )
 
 
 def _check_button(button: object) -> None:

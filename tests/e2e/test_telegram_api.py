@@ -295,6 +295,9 @@ async def test_html_telegram_cannot_parse_is_refused(
         (" \n ", None, "message text is empty"),
         ("x" * 4097, None, "message is too long"),
         ("😀" * 2049, None, "message is too long"),  # 4098 UTF-16 code units
+        ("🇲🇰" * 1024 + "x", None, "message is too long"),  # a flag is four units
+        ("a" * 23 + "😀" * 3970, None, "message is too long"),  # the 7963 units
+        ("<b>" + "😀" * 2048 + "</b>x", "HTML", "message is too long"),  # after parsing
         ("&lt;" * 4097, "HTML", "message is too long"),  # counted after parsing
         ("*x*", "MarkdownV2", "can't parse entities"),
     ],
@@ -314,6 +317,9 @@ async def test_texts_at_the_limits_and_entities_are_accepted(
     ann = server.user("Ann")
     assert (await bot.send_message(ann.id, "x" * 4096)).text == "x" * 4096
     assert (await bot.send_message(ann.id, "😀" * 2048)).text == "😀" * 2048
+    assert (await bot.send_message(ann.id, "市" * 4096)).text == "市" * 4096  # one unit each
+    html_at_limit = "<blockquote>" + "&amp;" * 2000 + "😀" * 1048 + "</blockquote>"
+    assert (await bot.send_message(ann.id, html_at_limit, parse_mode="HTML")).entities
     sent = await bot.send_message(
         ann.id, "a & b &nbsp; &lt;tag&gt; &#65;&#x42; &quot;q&quot;", parse_mode="HTML"
     )
@@ -574,3 +580,82 @@ async def test_the_remaining_methods(server: BotApiServer, bot: Bot) -> None:
         await bot.get_chat(1)
     assert await bot.log_out()
     assert await bot.close()
+
+
+@pytest.mark.parametrize(
+    ("entities", "description"),
+    [
+        ([{"type": "bold", "offset": 0, "length": 3}], None),  # 😀 and a: three units
+        ([{"type": "bold", "offset": 2, "length": 1}], None),
+        (
+            [{"type": "bold", "offset": 0, "length": 4}],
+            "entity beginning at UTF-16 offset 0 ends after the end of the text at UTF-16 offset 4",
+        ),
+        (
+            [{"type": "italic", "offset": 4, "length": 1}],
+            "entity begins after the end of the text at UTF-16 offset 4",
+        ),
+        (
+            [{"type": "bold", "offset": -1, "length": 1}],
+            "receive an entity with incorrect offset -1",
+        ),
+        (
+            [{"type": "bold", "offset": 0, "length": -2}],
+            "receive an entity with incorrect length -2",
+        ),
+        (
+            [{"type": "shiny", "offset": 0, "length": 1}],
+            "can't parse MessageEntity: Unsupported type specified",
+        ),
+    ],
+)
+async def test_given_entities_are_checked_in_utf16_units(
+    server: BotApiServer, entities: list[JSON], description: str | None
+) -> None:
+    ann = server.user("Ann")
+    answer = await raw(
+        server, "sendMessage", json={"chat_id": ann.id, "text": "😀a", "entities": entities}
+    )
+    if description is None:
+        assert answer["result"]["entities"] == entities
+    else:
+        assert answer["description"] == f"Bad Request: {description}"
+        assert answer["error_code"] == 400
+
+
+async def test_deactivated_users_and_kicked_bots_are_forbidden(
+    server: BotApiServer, bot: Bot
+) -> None:
+    ann = server.user("Ann")
+    server.deactivate(ann)
+    with pytest.raises(Forbidden, match="user is deactivated"):
+        await bot.send_message(ann.id, "hello")
+    group = server.group("Hub")
+    assert await bot.send_message(group["id"], "hello, group")
+    server.kick(group)
+    with pytest.raises(Forbidden, match="bot was kicked from the group chat"):
+        await bot.send_message(group["id"], "still here?")
+    server.send(ann, "anyone?", chat=group)
+    assert server.pending_updates() == 0  # the bot is not there to see it
+    assert server.errors == [
+        ("sendMessage", 403, "Forbidden: user is deactivated"),
+        ("sendMessage", 403, "Forbidden: bot was kicked from the group chat"),
+    ]
+
+
+async def test_garbled_answers_send_all_the_same(server: BotApiServer, bot: Bot) -> None:
+    ann = server.user("Ann")
+    server.garble_next("sendMessage", count=2)
+    answer = await raw(server, "sendMessage", data={"chat_id": ann.id, "text": "one"})
+    assert answer["ok"] is True and answer["result"]["text"] == "one"
+    assert isinstance(answer["result"]["date"], str)  # a Unix time in the Bot API
+    with pytest.raises(TypeError):  # python-telegram-bot cannot read it as a Message
+        await bot.send_message(ann.id, "two")
+    assert (await bot.send_message(ann.id, "three")).text == "three"  # count used up
+    server.garble_next("sendMessage", body=b"<html>sent</html>")
+    async with ClientSession() as session:
+        url = f"{server.url}/bot{TOKEN}/sendMessage"
+        async with session.post(url, data={"chat_id": str(ann.id), "text": "four"}) as response:
+            assert (response.status, await response.read()) == (200, b"<html>sent</html>")
+    assert [m.text for m in server.messages(ann.id)] == ["one", "two", "three", "four"]
+    assert server.errors == [] and server.calls["sendMessage"] == 4
