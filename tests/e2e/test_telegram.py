@@ -421,3 +421,33 @@ async def test_an_address_that_is_not_a_bot_api_stops_the_bot_with_one_clear_lin
     assert wrong in line and "HELPDESK_TELEGRAM_TOKEN" in line
     assert TOKEN not in log and TOKEN.split(":")[1] not in log
     assert "Traceback" not in log and "retrying" not in log
+
+
+async def test_a_refused_message_is_kept_failed_staff_are_told_once_and_staff_resend_it(
+    api: BotApiServer, tbot: TelegramBot
+) -> None:
+    """The official blocked the bot: the expert's answer to them is refused for good. It is
+    not retried, staff hear of it once (with its ticket), `outbox list --failed` shows it,
+    and once the official writes again (unblocking), staff resend it."""
+    tbot.start()
+    sara = await tbot.register("sara", "staff")
+    vesna = await tbot.register("vesna", "expert", "--languages", "en")
+    ana = await tbot.register("ana")
+    api.send(ana, UNMATCHED)
+    number = ticket_number(await api.expect(ana.id, "passed your question to an expert"))
+    notice = await api.expect(vesna.id, f"New question for you: ticket #{number}")
+    api.block(ana)
+    api.send(vesna, "The municipal council decides it in December.", reply_to=notice.message_id)
+    alert = await api.expect(sara.id, "could not be delivered")
+    assert f"ticket #{number}" in alert.text and "Ana (#" in alert.text
+    failed = tbot.cli("outbox", "list", "--failed")
+    item = int(re.search(r"#(\d+)", failed)[1])  # type: ignore[index]
+    assert f"ticket:{number}" in failed and "blocked" in failed
+    await asyncio.sleep(3)  # long enough for retries to show, were there any
+    assert api.calls["sendMessage"] == sent_messages(api, sara, vesna, ana) + 1  # the refusal
+    assert len([m for m in await api.settle(sara.id, 0) if "could not be delivered" in m.text]) == 0
+    api.send(ana, "/help")  # writing again unblocks, as in Telegram
+    await api.expect(ana.id, "")
+    assert "Queued again" in tbot.cli("outbox", "resend", str(item))
+    await api.expect(ana.id, "An expert answered your question")
+    assert tbot.cli("outbox", "list", "--failed").strip() == ""
