@@ -31,6 +31,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from aiohttp import ClientError
 from nio import (
     AsyncClient,
     AsyncClientConfig,
@@ -451,12 +452,18 @@ class MatrixAdapter:
             # than opening a second chat with someone whose room nio does not know yet.
             raise MatrixUnavailable("not synced yet")
         rich = render_rich(self._translator, reply, language)
+        try:
+            return await self._deliver(address, rich.plain, rich.html, key)
+        except (ClientError, TimeoutError) as error:  # the homeserver is out of reach
+            raise MatrixUnavailable(f"send: {type(error).__name__}") from error
+
+    async def _deliver(self, address: str, plain: str, html: str, key: str) -> str:
         room_id = self._chat_with(address) or await self._open_direct_chat(address)
         try:
             earlier = await self._sent_before(room_id, key) if key else None
             if earlier is not None:
                 return earlier
-            event_id = await self._send_to_room(room_id, rich.plain, rich.html, key or None)
+            event_id = await self._send_to_room(room_id, plain, html, key or None)
         except NotInRoom as refused:
             if room_id in self._opened:
                 # Even the chat opened in this run to replace theirs refuses.
