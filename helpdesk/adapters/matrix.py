@@ -4,7 +4,13 @@ What it gets right, because Matrix bots often do not:
 
 - nio returns errors instead of raising them: every response is checked, and a failed
   sync or send raises, so that it is retried (sync with exponential backoff and jitter,
-  sends through the outbox's retries).
+  sends through the outbox's retries). A send the homeserver refuses for good (too large,
+  a person no chat can be opened with) raises ``Undeliverable``, a flood limit
+  ``RetryLater``: the outbox keeps the one as failed and waits as told for the other.
+- The first sync of every run asks for the full state of every joined room, so that after
+  a restart the bot can write first, also in encrypted chats (nio must know the members),
+  to people who have not written since; a person's chat that is gone or that they left is
+  replaced by a new one.
 - The sync position is saved only after the messages of a batch were handled, and the
   core records every handled event id, so a crash or restart answers each message that
   arrived meanwhile exactly once; on the very first start the backlog is not answered.
@@ -21,9 +27,11 @@ import os
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from aiohttp import ClientError
 from nio import (
     AsyncClient,
     AsyncClientConfig,
@@ -50,6 +58,7 @@ from nio import (
 from helpdesk.adapters.rich_text import render_rich
 from helpdesk.i18n import Msg, Reply, Translator
 from helpdesk.services.conversation import Inbound
+from helpdesk.services.delivery import RetryLater, Undeliverable
 
 __all__ = ["PLATFORM", "MatrixAdapter", "MatrixSettings", "MatrixUnavailable"]
 
@@ -62,6 +71,27 @@ _HISTORY = 50  # recent messages searched for an earlier run's sends
 _GAP_PAGES = 100  # of 100 events: how far back a limited sync is filled in
 _FIRST_BACKOFF = 1.0
 _LONGEST_BACKOFF = 60.0
+# nio retries a lost connection and a flood limit itself, by default without end, which
+# would hold the outbox (every platform's) inside one send: a few quick tries, then the
+# sync loop's backoff or the outbox's retries take over.
+_CONNECTION_TRIES = 2
+_FLOOD_WAIT = timedelta(seconds=5)  # when the homeserver does not say how long
+# Refusals that the same request meets again: malformed, too large, forbidden, not found...
+_REFUSED_STATUSES = frozenset({400, 403, 404, 413})
+_REFUSED_CODES = frozenset({"M_TOO_LARGE", "M_BAD_JSON", "M_NOT_JSON", "M_INVALID_PARAM"})
+# ...except those about the bot's own account: they end when an admin acts, and every
+# message waits for that rather than failing one by one.
+_ACCOUNT_REFUSALS = frozenset(
+    {
+        "M_UNKNOWN_TOKEN",
+        "M_MISSING_TOKEN",
+        "M_USER_DEACTIVATED",
+        "M_USER_LOCKED",
+        "M_USER_SUSPENDED",
+        "M_RESOURCE_LIMIT_EXCEEDED",
+        "M_CONSENT_NOT_GIVEN",
+    }
+)
 
 
 class MatrixUnavailable(Exception):
@@ -69,7 +99,8 @@ class MatrixUnavailable(Exception):
 
 
 class NotInRoom(MatrixUnavailable):
-    """The homeserver refused a send to a room: the bot is no longer in it."""
+    """The homeserver refused a send to a room: the bot is no longer in it (or may not
+    write there)."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +143,21 @@ def _check(response: Any, what: str) -> Any:
     if isinstance(response, ErrorResponse):
         raise MatrixUnavailable(f"{what}: {response.status_code or ''} {response.message}")
     return response
+
+
+def _refusal(response: ErrorResponse, what: str) -> Exception:
+    """What the outbox should make of a refused send: wait as told (a flood limit), keep it
+    as failed (a refusal that retrying will not change), or try again later. The reason is
+    the homeserver's, never the message's text."""
+    code = response.status_code or ""
+    status = getattr(response.transport_response, "status", None)
+    reason = f"{what}: {code or status or ''} {response.message}"
+    if code == "M_LIMIT_EXCEEDED" or status == 429:
+        wait = response.retry_after_ms
+        return RetryLater(timedelta(milliseconds=wait) if wait else _FLOOD_WAIT)
+    if code not in _ACCOUNT_REFUSALS and (status in _REFUSED_STATUSES or code in _REFUSED_CODES):
+        return Undeliverable(reason)
+    return MatrixUnavailable(reason)
 
 
 def _without_reply_fallback(body: str) -> str:
@@ -168,6 +214,7 @@ class MatrixAdapter:
         self._random = random.Random()
         self._groups_to_leave: set[str] = set()
         self._synced = False  # in this run: nio knows the rooms only after a sync
+        self._opened: set[str] = set()  # chats opened in this run (nio knows them after a sync)
         self._sent_keys: dict[str, dict[str, str]] = {}  # room → outbox key → event id
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -175,7 +222,12 @@ class MatrixAdapter:
     async def connect(self) -> None:
         """Log in (or resume the saved session) and load the encryption store."""
         settings = self.settings
-        config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False)
+        config = AsyncClientConfig(
+            encryption_enabled=True,
+            store_sync_tokens=False,
+            max_limit_exceeded=0,
+            max_timeouts=_CONNECTION_TRIES,
+        )
         client = AsyncClient(
             settings.homeserver,
             settings.user_id,
@@ -252,7 +304,11 @@ class MatrixAdapter:
             # The first sync of a run returns at once: sends wait for it.
             timeout=_SYNC_TIMEOUT_MS if self._synced else 0,
             since=self._state.next_batch,
-            full_state=first_start,
+            # nio keeps no rooms across runs: from the saved position alone it would learn
+            # only of rooms with new events, and could not write first to anyone else.
+            # With full state every joined room comes with its state (members, encryption),
+            # while the timeline still starts at the saved position.
+            full_state=not self._synced,
         )
         if isinstance(response, SyncError):
             raise MatrixUnavailable(f"sync: {response.status_code or ''} {response.message}")
@@ -306,7 +362,7 @@ class MatrixAdapter:
         rich = render_rich(self._translator, Reply.say(Msg.GROUP_REFUSED), None)
         try:
             await self._send_to_room(room_id, rich.plain, rich.html)
-        except MatrixUnavailable as error:
+        except (MatrixUnavailable, Undeliverable, RetryLater) as error:
             log.warning("matrix: could not tell group room %s why I leave: %s", room_id, error)
         await self.client.room_leave(room_id)
 
@@ -396,20 +452,41 @@ class MatrixAdapter:
             # than opening a second chat with someone whose room nio does not know yet.
             raise MatrixUnavailable("not synced yet")
         rich = render_rich(self._translator, reply, language)
-        room_id = self._state.rooms.get(address) or await self._open_direct_chat(address)
-        earlier = await self._sent_before(room_id, key) if key else None
-        if earlier is not None:
-            return earlier
         try:
-            event_id = await self._send_to_room(room_id, rich.plain, rich.html, key or None)
-        except NotInRoom:
-            # They left the chat (or it was deleted): open a new one on the next try.
-            self._state.rooms.pop(address, None)
-            self._state.save(self._state_path)
+            return await self._deliver(address, rich.plain, rich.html, key)
+        except (ClientError, TimeoutError) as error:  # the homeserver is out of reach
+            raise MatrixUnavailable(f"send: {type(error).__name__}") from error
+
+    async def _deliver(self, address: str, plain: str, html: str, key: str) -> str:
+        room_id = self._chat_with(address) or await self._open_direct_chat(address)
+        try:
+            earlier = await self._sent_before(room_id, key) if key else None
+            if earlier is not None:
+                return earlier
+            event_id = await self._send_to_room(room_id, plain, html, key or None)
+        except NotInRoom as refused:
+            if room_id in self._opened:
+                # Even the chat opened in this run to replace theirs refuses.
+                raise Undeliverable(str(refused)) from refused
+            # Removed from the chat since the last sync: a new one, used on the next try
+            # (once a sync made it known to nio).
+            await self._open_direct_chat(address)
             raise
         if key:
             self._sent_keys.setdefault(room_id, {})[key] = event_id
         return event_id
+
+    def _chat_with(self, address: str) -> str | None:
+        """The saved direct chat with ``address`` if a message there reaches them: nio knows
+        it (the first sync of a run brings every joined room) and they are still in it
+        (joined or invited); or a chat opened in this run, which the next sync brings."""
+        room_id = self._state.rooms.get(address)
+        if room_id is None:
+            return None
+        room = self.client.rooms.get(room_id)
+        if room is None:  # the bot left it, or was removed, or it is brand new
+            return room_id if room_id in self._opened else None
+        return room_id if address in room.users else None  # they left, or were deactivated
 
     async def _sent_before(self, room_id: str, key: str) -> str | None:
         """The event that an earlier run of the bot already sent for this outbox item.
@@ -423,7 +500,9 @@ class MatrixAdapter:
             found: dict[str, str] = {}
             history = await self.client.room_messages(room_id, limit=_HISTORY)
             if isinstance(history, ErrorResponse):
-                raise MatrixUnavailable(f"room history: {history.message}")
+                if history.status_code == "M_FORBIDDEN":
+                    raise NotInRoom(f"room history: M_FORBIDDEN {history.message}")
+                raise _refusal(history, "room history")
             for event in history.chunk:
                 if getattr(event, "sender", None) != self.client.user_id:
                     continue
@@ -438,7 +517,9 @@ class MatrixAdapter:
             is_direct=True, invite=[address], preset=RoomPreset.trusted_private_chat
         )
         if isinstance(created, RoomCreateError):
-            raise MatrixUnavailable(f"cannot open a chat with {address}: {created.message}")
+            # E.g. M_FORBIDDEN: their homeserver is one ours does not federate with.
+            raise _refusal(created, f"cannot open a chat with {address}")
+        self._opened.add(created.room_id)
         self._state.rooms[address] = created.room_id
         self._state.save(self._state_path)
         return str(created.room_id)
@@ -466,6 +547,7 @@ class MatrixAdapter:
             # A room nio has not synced yet (a chat just opened): the outbox tries again.
             raise MatrixUnavailable(f"send: {error}") from error
         if isinstance(sent, RoomSendError):
-            failure = NotInRoom if sent.status_code == "M_FORBIDDEN" else MatrixUnavailable
-            raise failure(f"send: {sent.status_code or ''} {sent.message}")
+            if sent.status_code == "M_FORBIDDEN":
+                raise NotInRoom(f"send: M_FORBIDDEN {sent.message}")
+            raise _refusal(sent, "send")
         return str(sent.event_id)
