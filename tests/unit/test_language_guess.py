@@ -7,8 +7,8 @@ from helpdesk.matching.language import guess_language, is_cyrillic
     ("text", "known", "expected"),
     [
         ("How do we set up a local safety council?", (), "en"),
-        ("Kako da osnujemo savjet za bezbjednost?", (), "bs"),
-        ("Kako da osnujemo savjet za bezbjednost?", ("hr", "en"), "hr"),
+        ("Kako da osnujemo savjet za bezbjednost?", (), "cnr"),  # bezbjednost: Montenegrin
+        ("Kako da osnujemo vijeće za sigurnost?", ("hr", "en"), "hr"),
         ("Kako da osnujemo savet?", ("sr-Latn",), "sr-Latn"),
         ("Шта је локални савет и како се оснива?", (), "sr"),
         ("Како да основаме локален совет за безбедност?", (), "mk"),
