@@ -10,6 +10,7 @@ import re
 __all__ = [
     "SUPPORTED_LANGUAGES",
     "base_language",
+    "closest_languages",
     "language_group",
     "normalize_language_code",
     "shares_language",
@@ -51,6 +52,30 @@ def language_group(code: str) -> str:
     """The group within which people understand each other (``bs``, ``sr`` → ``bcms``)."""
     base = base_language(code)
     return "bcms" if base in _BCMS else base
+
+
+# For a reader of each language, the others they read best, best first: the standards of
+# one language before the rest, the same script before the other (a reader of Serbian
+# Cyrillic reads Serbian Latin; of Montenegrin, Serbian ijekavian words read closest).
+_CLOSEST = {
+    "bs": ("bs", "cnr", "hr", "sr-Latn", "sr"),
+    "hr": ("hr", "bs", "cnr", "sr-Latn", "sr"),
+    "cnr": ("cnr", "bs", "sr-Latn", "hr", "sr"),
+    "sr-Latn": ("sr-Latn", "cnr", "bs", "hr", "sr"),
+    "sr": ("sr", "sr-Latn", "cnr", "bs", "hr", "mk"),
+    "mk": ("mk", "sr", "sr-Latn"),
+}
+
+
+def closest_languages(code: str | None) -> tuple[str, ...]:
+    """The languages a reader of ``code`` reads, best first (``code`` itself first)."""
+    if not code:
+        return ()
+    close = _CLOSEST.get(code)
+    if close is not None:
+        return close
+    base = base_language(code)
+    return (code, base) if base != code else (code,)
 
 
 def shares_language(first: tuple[str, ...], second: tuple[str, ...]) -> bool:

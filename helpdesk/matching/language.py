@@ -55,7 +55,7 @@ _EKAVIAN = (
     r"nedelj|odeljenj|predsedni|zamenik|svet\b|lep[aiou]?\b|belez|celo|ceo\b|razumev|"
     r"mesec|deljenj|delimo|htel|primet|smem|smete|obelez|procen|pover|rasvet|uspev|"
     r"mer[aeiu]\b|merama|posle\b|pre\b|rec\b|pesm|osec|podel|sused|let[on]j|"
-    r"pretnj|promen|deli\b|veru|veri\b|veruj|ver[aeu]\b|verske|rizik"
+    r"pretnj|promen|deli\b|veru|veri\b|veruj|ver[aeu]\b|verske|umest|premest|smest"
 )
 _IJEKAVIAN = (
     r"bezbjedn|savjet|mjest|dijete|djec|vrijeme|uvijek|primjer|izvjest|izvjesc|obavjest|"
@@ -70,15 +70,17 @@ _VARIANT_MARKERS: tuple[tuple[str, tuple[str, ...], int], ...] = (
     # Croatian.
     (
         r"tko\b|nitko|netko|tisuc|tjed[na]|obitelj|izvjesc|tijekom|sudjel|surad|povijest|"
-        r"tajnist|opci\b|jucer|\w+mo li\b|\w+te li\b|\w+ju li\b|jeste li|tocno|kolovoz|"
-        r"rujan|lipanj|srpanj|studeni|prosinac|sijecanj|veljac|ozujak|travanj|svibanj|listopad",
+        r"tajnist|opci\b|jucer|tocno|kolovoz|rujan|lipanj|srpanj|studeni|prosinac|sijecanj|"
+        r"veljac|ozujak|travanj|svibanj|listopad|skupin|upisnik",
         ("hr",),
         2,
     ),
+    # A question with "li" after its verb reads Croatian, but others write it too.
+    (r"\w+mo li\b|\w+te li\b|\w+ju li\b|jeste li|\w+s li\b", ("hr",), 1),
     # Montenegrin.
     (r"dje\b|nijes|sjutra|sjed|obezbijed|bezbjedn", ("cnr",), 2),
     # Bosnian.
-    (r"historij|hiljad|sedmic|lahk|kahv|hudoz|opcin", ("bs",), 2),
+    (r"historij|hiljad|sedmic|lahk|kahv|hudoz", ("bs",), 2),
     # Leaning only.
     (r"opcin|vijec|sigurnost|\bsto\b", ("bs", "hr"), 1),
     (r"opstin|saradnj|\bsta\b|\bko\b|\bda li\b|tacno|juce\b", ("bs", "cnr", "sr-Latn"), 1),
