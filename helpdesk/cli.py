@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from pydantic import ValidationError
 
 from helpdesk.bootstrap import App, bootstrap, entry_writer
 from helpdesk.domain.audit import AuditAction, AuditEvent
@@ -52,7 +51,7 @@ from helpdesk.services.privacy import erase_person, export_person
 from helpdesk.services.reports import find_gaps, summarise, weekly
 from helpdesk.services.tickets import AssignmentRefused, assign_by_staff
 from helpdesk.services.turn import Turn
-from helpdesk.settings import Settings, load_settings, parse_duration
+from helpdesk.settings import Settings, SettingsError, load_settings, parse_duration
 from helpdesk.storage.database import Database, DatabaseError, backup_sqlite
 
 __all__ = ["main"]
@@ -70,11 +69,7 @@ class Failure(click.ClickException):
 def _settings() -> Settings:
     try:
         return load_settings()
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise Failure(f"bad setting HELPDESK_{where.upper()}: {first['msg']}") from None
-    except FileNotFoundError as error:
+    except SettingsError as error:
         raise Failure(str(error)) from None
 
 

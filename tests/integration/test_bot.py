@@ -99,7 +99,7 @@ def test_the_whole_loop_from_piped_input(tmp_path: Path) -> None:
 def test_a_bad_database_url_is_one_line(tmp_path: Path) -> None:
     done = run_bot(tmp_path, "", HELPDESK_DATABASE_URL="nonsense")
     assert done.returncode == 2
-    assert done.stderr.strip().startswith("database:")
+    assert done.stderr.strip().startswith("bad setting HELPDESK_DATABASE_URL: not a database URL")
     assert "Traceback" not in done.stderr
 
 
