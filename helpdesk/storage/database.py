@@ -218,14 +218,24 @@ def backup_sqlite(database_url: str, target: Path) -> Path:
     source = Path(url.database)
     if not source.is_file():
         raise DatabaseError(f"there is no database at {source}")
-    if target.exists():
+    if target.exists() or target.is_symlink():
         raise DatabaseError(f"{target} exists already; choose a new file")
-    live, copy = sqlite3.connect(source), sqlite3.connect(target)
+    if not target.parent.is_dir():
+        raise DatabaseError(f"cannot write {target}: the folder {target.parent} does not exist")
     try:
-        live.backup(copy)
-    finally:
-        copy.close()
-        live.close()
+        live = sqlite3.connect(source)
+        try:
+            copy = sqlite3.connect(target)
+            try:
+                live.backup(copy)
+            finally:
+                copy.close()
+        finally:
+            live.close()
+    except sqlite3.Error as error:
+        with contextlib.suppress(OSError):
+            target.unlink()  # half a backup is worse than none: it looks like one
+        raise DatabaseError(f"cannot back up to {target}: {error}") from None
     return source
 
 
