@@ -89,9 +89,9 @@ def _at_most(length: int) -> Callable[[click.Context, click.Parameter, str | Non
     return check
 
 
-def _span(value: str, option: str) -> timedelta:
+def _span(value: str, option: str, *, zero: bool = False) -> timedelta:
     try:
-        return parse_span(value)
+        return parse_span(value, zero=zero)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint=option) from None
 
@@ -820,7 +820,7 @@ def person_role(person_id: int, role: str) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def audit_list(since: str | None, action: str | None, limit: int, as_json: bool) -> None:
     """Staff actions, newest first: who did what, and when."""
-    window = _span(since, "--since") if since is not None else None
+    window = _span(since, "--since", zero=True) if since is not None else None
 
     @with_app
     async def run(app: App) -> list[AuditEvent]:

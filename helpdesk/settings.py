@@ -43,23 +43,31 @@ class SettingsError(Exception):
     """Settings the helpdesk cannot run with; the message never holds a setting's value."""
 
 
-def parse_span(value: object) -> timedelta:
-    """A duration as every setting and command option takes it: more than nothing, at
-    most ``LONGEST_DURATION``; the ``ValueError`` does not repeat the value."""
-    longest = f"must be longer than 0s and at most {LONGEST_DURATION.days}d"
+def parse_span(value: object, *, zero: bool = False) -> timedelta:
+    """A duration as every setting and command option takes it: at most
+    ``LONGEST_DURATION``, and more than nothing unless ``zero`` is allowed (a reminder
+    due at once means something; an invitation that expires at once does not). The
+    ``ValueError`` does not repeat the value."""
+    shortest = "at least 0s" if zero else "longer than 0s"
+    out_of_range = f"must be {shortest} and at most {LONGEST_DURATION.days}d"
     try:
         span = parse_duration(value)
     except OverflowError:
-        raise ValueError(longest) from None
+        raise ValueError(out_of_range) from None
     except (ValueError, TypeError):
         # parse_duration quotes what it was given: not here, where it may be anything.
         raise ValueError(f"not a duration ({_DURATION_FORMS})") from None
-    if not timedelta(0) < span <= LONGEST_DURATION:
-        raise ValueError(longest)
+    if span > LONGEST_DURATION or span < timedelta(0) or (span == timedelta(0) and not zero):
+        raise ValueError(out_of_range)
     return span
 
 
-Duration = Annotated[timedelta, BeforeValidator(parse_span)]
+def _span_or_zero(value: object) -> timedelta:
+    return parse_span(value, zero=True)
+
+
+Duration = Annotated[timedelta, BeforeValidator(_span_or_zero)]
+PositiveDuration = Annotated[timedelta, BeforeValidator(parse_span)]
 
 
 class Settings(BaseSettings):
@@ -91,7 +99,8 @@ class Settings(BaseSettings):
     followup_after: Duration = timedelta(days=14)
     quiet_hours: str = "21:00-08:00"
     digest_every: Duration = timedelta(days=7)
-    scheduler_interval: Duration = timedelta(seconds=30)  # how often due actions are looked for
+    # How often due actions are looked for.
+    scheduler_interval: PositiveDuration = timedelta(seconds=30)
 
     # Matching thresholds on the 0-100 score; unset, the calibrated defaults of the
     # matcher in use apply (see helpdesk.matching.decision).
@@ -106,7 +115,7 @@ class Settings(BaseSettings):
     max_message_length: int = Field(default=4000, ge=100, le=MAX_PHRASING_LENGTH)
     # More than a person types, buttons included; beyond it, a polite "wait a minute".
     max_messages_per_minute: int = Field(default=40, ge=1)
-    invite_valid_for: Duration = timedelta(days=30)
+    invite_valid_for: PositiveDuration = timedelta(days=30)
     # Question texts older than this many days are blanked (counts stay); 0 keeps them.
     retention_days: int = Field(default=365, ge=0, le=36500)
 

@@ -109,11 +109,20 @@ def test_a_config_file_that_is_not_toml_is_one_line(
     assert "\n" not in str(raised.value)
 
 
+def test_a_reminder_may_be_due_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HELPDESK_CONFIG", raising=False)
+    monkeypatch.setenv("HELPDESK_EXPERT_REMINDER_AFTER", "0s")
+    assert load_settings().expert_reminder_after == timedelta(0)
+
+
 @pytest.mark.parametrize(
     ("name", "value", "reason"),
     [
-        ("HELPDESK_REASSIGN_AFTER", "0s", "must be longer than 0s and at most 3650d"),
+        ("HELPDESK_INVITE_VALID_FOR", "0s", "must be longer than 0s and at most 3650d"),
+        ("HELPDESK_SCHEDULER_INTERVAL", "0s", "must be longer than 0s"),
+        ("HELPDESK_REASSIGN_AFTER", "-1s", "not a duration"),
         ("HELPDESK_INVITE_VALID_FOR", "99999999999999d", "must be longer than 0s"),
+        ("HELPDESK_REASSIGN_AFTER", "99999999999999d", "must be at least 0s and at most 3650d"),
         ("HELPDESK_FOLLOWUP_AFTER", "3651d", "at most 3650d"),
         ("HELPDESK_RETENTION_DAYS", "99999999999", "less than or equal to 36500"),
         ("HELPDESK_MAX_MESSAGE_LENGTH", "4001", "less than or equal to 4000"),
