@@ -81,7 +81,7 @@ ROW_ID = click.IntRange(1, MAX_ROW_ID)
 def _at_most(length: int) -> Callable[[click.Context, click.Parameter, str | None], str | None]:
     """A text option no longer than the database column it goes into."""
 
-    def check(_context: click.Context, parameter: click.Parameter, value: str | None) -> str | None:
+    def check(_context: click.Context, _option: click.Parameter, value: str | None) -> str | None:
         if value is not None and len(value) > length:
             raise click.BadParameter(f"{len(value)} characters long; at most {length}")
         return value
