@@ -18,14 +18,20 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from pydantic import ValidationError
 
 from helpdesk.bootstrap import App, bootstrap, entry_writer
 from helpdesk.domain.audit import AuditAction, AuditEvent
 from helpdesk.domain.curation import Proposal, ProposalStatus
 from helpdesk.domain.invites import Invite, hash_code, new_code
-from helpdesk.domain.knowledge import EntryStatus
+from helpdesk.domain.knowledge import Entry, EntryStatus
 from helpdesk.domain.languages import normalize_language_code
+from helpdesk.domain.limits import (
+    MAX_NAME_LENGTH,
+    MAX_PHRASING_LENGTH,
+    MAX_PHRASINGS,
+    MAX_PLACE_LENGTH,
+    MAX_ROW_ID,
+)
 from helpdesk.domain.people import Person, Role
 from helpdesk.domain.questions import AskedQuestion, Match
 from helpdesk.domain.schedule import describe_duration
@@ -53,7 +59,7 @@ from helpdesk.services.privacy import AlreadyErased, erase_person, export_person
 from helpdesk.services.reports import find_gaps, summarise, weekly
 from helpdesk.services.tickets import AssignmentRefused, assign_by_staff
 from helpdesk.services.turn import Turn
-from helpdesk.settings import Settings, load_settings, parse_duration
+from helpdesk.settings import Settings, SettingsError, load_settings, parse_span
 from helpdesk.storage.database import Database, DatabaseError, backup_sqlite
 
 __all__ = ["main"]
@@ -68,14 +74,33 @@ class Failure(click.ClickException):
         return self.message
 
 
+# Every number that names a row: the database holds no larger id (32 bits on PostgreSQL),
+# and a larger one must be a usage error, not an overflow in the driver.
+ROW_ID = click.IntRange(1, MAX_ROW_ID)
+
+
+def _at_most(length: int) -> Callable[[click.Context, click.Parameter, str | None], str | None]:
+    """A text option no longer than the database column it goes into."""
+
+    def check(_context: click.Context, _option: click.Parameter, value: str | None) -> str | None:
+        if value is not None and len(value) > length:
+            raise click.BadParameter(f"{len(value)} characters long; at most {length}")
+        return value
+
+    return check
+
+
+def _span(value: str, option: str, *, zero: bool = False) -> timedelta:
+    try:
+        return parse_span(value, zero=zero)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint=option) from None
+
+
 def _settings() -> Settings:
     try:
         return load_settings()
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise Failure(f"bad setting HELPDESK_{where.upper()}: {first['msg']}") from None
-    except FileNotFoundError as error:
+    except SettingsError as error:
         raise Failure(str(error)) from None
 
 
@@ -271,7 +296,7 @@ def kb_show(entry_id: str) -> None:
 
 
 @kb.command("promote")
-@click.argument("ticket", type=int)
+@click.argument("ticket", type=ROW_ID)
 def kb_promote(ticket: int) -> None:
     """Make a draft entry from answered ticket TICKET (the official's name and city out)."""
 
@@ -323,13 +348,27 @@ def kb_retire(entry_id: str) -> None:
 @click.argument("text")
 def kb_phrase(entry_id: str, text: str) -> None:
     """Add TEXT as one more way of asking for an entry (e.g. in another language)."""
+    # Measured as it is stored, with its spaces tidied.
+    length = len(" ".join(text.split()))
+    if length > MAX_PHRASING_LENGTH:
+        raise click.BadParameter(
+            f"{length} characters long; a phrasing has at most {MAX_PHRASING_LENGTH}",
+            param_hint="TEXT",
+        )
 
     @with_app
     async def run(app: App) -> None:
         write = entry_writer(app.settings.knowledge_dir)
-        entry = await _curating(
-            app, lambda uow: add_phrasing(uow, entry_id, text, _author(), app.clock(), write)
-        )
+
+        async def phrase(uow: UnitOfWork) -> Entry:
+            found = await uow.entries.get(entry_id)
+            if found is not None and len(found.questions) >= MAX_PHRASINGS:
+                raise Failure(
+                    f"{entry_id} has {len(found.questions)} phrasings, the most an entry may have"
+                )
+            return await add_phrasing(uow, entry_id, text, _author(), app.clock(), write)
+
+        entry = await _curating(app, phrase)
         click.echo(f"{entry.id} has {len(entry.questions)} ways of asking.")
 
     run()
@@ -354,7 +393,7 @@ def kb_history(entry_id: str) -> None:
 
 @kb.command("restore")
 @click.argument("entry_id")
-@click.argument("version", type=int)
+@click.argument("version", type=ROW_ID)
 @click.option(
     "--status",
     type=click.Choice([s.value for s in EntryStatus]),
@@ -389,8 +428,8 @@ def _decision(
 
 
 @kb.command("proposals")
-@click.option("--accept", "accept", type=int, help="Accept proposal N.")
-@click.option("--reject", "reject", type=int, help="Reject proposal N.")
+@click.option("--accept", "accept", type=ROW_ID, help="Accept proposal N.")
+@click.option("--reject", "reject", type=ROW_ID, help="Reject proposal N.")
 def kb_proposals(accept: int | None, reject: int | None) -> None:
     """Questions proposed as new phrasings of entries; accept or reject them."""
 
@@ -545,9 +584,13 @@ def invite() -> None:
 
 @invite.command("create")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
-@click.option("--name", help="The person's name (else their chat profile name).")
-@click.option("--city")
-@click.option("--country")
+@click.option(
+    "--name",
+    callback=_at_most(MAX_NAME_LENGTH),
+    help="The person's name (else their chat profile name).",
+)
+@click.option("--city", callback=_at_most(MAX_PLACE_LENGTH))
+@click.option("--country", callback=_at_most(MAX_PLACE_LENGTH))
 @click.option("--languages", help="Comma-separated language codes, e.g. sr,en.")
 @click.option("--topics", help="Comma-separated topics (experts), e.g. youth,returnees.")
 @click.option(
@@ -575,16 +618,13 @@ def invite_create(
         if code is None:
             raise click.BadParameter(f"{raw!r} is not a language code", param_hint="--languages")
         codes.append(code)
-    try:
-        lifetime = parse_duration(valid_for) if valid_for else None
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--valid-for") from None
+    lifetime = _span(valid_for, "--valid-for") if valid_for is not None else None
 
     @with_app
     async def run(app: App) -> str:
         code = new_code()
         now = app.clock()
-        validity = lifetime or app.settings.invite_valid_for
+        validity = app.settings.invite_valid_for if lifetime is None else lifetime
         async with app.uow() as uow:
             created = await uow.invites.add(
                 Invite(
@@ -703,7 +743,7 @@ def person_list(as_json: bool) -> None:
 
 
 @person.command("export")
-@click.argument("person_id", type=int)
+@click.argument("person_id", type=ROW_ID)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File (else stdout).")
 def person_export(person_id: int, out: Path | None) -> None:
     """Everything stored about a person, as JSON (a subject access request)."""
@@ -717,16 +757,22 @@ def person_export(person_id: int, out: Path | None) -> None:
             await uow.commit()
         return json.dumps(data, ensure_ascii=False, indent=2, default=str)
 
+    if out is not None and not out.parent.is_dir():
+        # Checked first: the export is recorded in the audit log when it is made.
+        raise click.BadParameter(f"the folder {out.parent} does not exist", param_hint="--out")
     text = run()
     if out is None:
         click.echo(text)
     else:
-        out.write_text(text + "\n", encoding="utf-8")
+        try:
+            out.write_text(text + "\n", encoding="utf-8")
+        except OSError as error:
+            raise Failure(f"{out}: {error.strerror}") from None
         click.echo(f"Wrote {out}", err=True)
 
 
 @person.command("erase")
-@click.argument("person_id", type=int)
+@click.argument("person_id", type=ROW_ID)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def person_erase(person_id: int, yes: bool) -> None:
     """Erase a person's personal data; anonymous statistics stay. Cannot be undone."""
@@ -752,7 +798,7 @@ def person_erase(person_id: int, yes: bool) -> None:
 
 
 @person.command("role")
-@click.argument("person_id", type=int)
+@click.argument("person_id", type=ROW_ID)
 @click.argument("role", type=click.Choice([r.value for r in Role]))
 def person_role(person_id: int, role: str) -> None:
     """Make a person an official, an expert or staff."""
@@ -788,10 +834,7 @@ def person_role(person_id: int, role: str) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def audit_list(since: str | None, action: str | None, limit: int, as_json: bool) -> None:
     """Staff actions, newest first: who did what, and when."""
-    try:
-        window = parse_duration(since) if since else None
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--since") from None
+    window = _span(since, "--since", zero=True) if since is not None else None
 
     @with_app
     async def run(app: App) -> list[AuditEvent]:
@@ -887,8 +930,8 @@ def ticket_list(status: str | None, limit: int, overdue: bool, as_json: bool) ->
 
 
 @ticket.command("assign")
-@click.argument("number", type=int)
-@click.argument("expert_id", type=int)
+@click.argument("number", type=ROW_ID)
+@click.argument("expert_id", type=ROW_ID)
 def ticket_assign(number: int, expert_id: int) -> None:
     """Give ticket NUMBER to the expert EXPERT_ID (see `expert list`), over routing."""
 
@@ -908,7 +951,7 @@ def ticket_assign(number: int, expert_id: int) -> None:
 
 
 @ticket.command("show")
-@click.argument("number", type=int)
+@click.argument("number", type=ROW_ID)
 def ticket_show(number: int) -> None:
     """A ticket with its whole history."""
 
@@ -1004,7 +1047,7 @@ def outbox_list(failed: bool, limit: int, as_json: bool) -> None:
 
 
 @outbox.command("resend")
-@click.argument("item_ids", nargs=-1, required=True, type=click.IntRange(1, 2**31 - 1))
+@click.argument("item_ids", nargs=-1, required=True, type=ROW_ID)
 def outbox_resend(item_ids: tuple[int, ...]) -> None:
     """Queue messages that could not be delivered again, after fixing the cause."""
 

@@ -2,10 +2,20 @@
 
 Reading collects every problem of every file (``path: problem``) instead of stopping at
 the first, so a curator fixes a folder in one pass; importing is all or nothing.
+
+Symbolic links inside a knowledge folder are never followed, reading or writing: the
+folder may come from version control or from someone else's hands, and a link in it
+must not make the bot read, or overwrite, a file elsewhere. A path named by the user
+(the folder itself, or a file given on the command line) is theirs to point anywhere.
 """
 
+import contextlib
+import errno
+import os
 import re
-from collections.abc import Iterable, Sequence
+import secrets
+import stat
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +26,14 @@ import yaml
 from helpdesk.domain.errors import InvalidEntry
 from helpdesk.domain.knowledge import Entry, EntryStatus, Translation
 from helpdesk.domain.languages import normalize_language_code
+from helpdesk.domain.limits import (
+    MAX_BODY_LENGTH,
+    MAX_KNOWLEDGE_FILE_BYTES,
+    MAX_PHRASING_LENGTH,
+    MAX_PHRASINGS,
+    MAX_PLACE_LENGTH,
+    MAX_TITLE_LENGTH,
+)
 
 __all__ = ["KnowledgeFiles", "Problem", "dump_entry", "read_knowledge", "write_entries"]
 
@@ -33,6 +51,7 @@ _KNOWN_FIELDS = (
 _TRANSLATED_TITLE = re.compile(r"^title_([A-Za-z]{2,3}(?:[-_][A-Za-z]{2,4})?)$")
 _LANGUAGE_MARK = re.compile(r"^\s*<!--\s*lang:\s*([A-Za-z_-]+)\s*-->\s*$", re.MULTILINE)
 _SKIPPED_IN_FOLDERS = ("readme", "_", ".")  # notes beside the entries, not entries
+_LINK_PROBLEM = "a symbolic link: links in a knowledge folder are not followed (put the file here)"
 
 
 @dataclass(frozen=True)
@@ -69,9 +88,9 @@ def read_knowledge(paths: Iterable[Path]) -> KnowledgeFiles:
     """Read files and folders (``*.md``, recursively) into entries, collecting every problem."""
     result = KnowledgeFiles()
     seen: dict[str, Path] = {}
-    for path in _expand(paths, result):
+    for path, named in _expand(paths, result):
         result.files += 1
-        entry = _read_file(path, result)
+        entry = _read_file(path, result, follow_link=named)
         if entry is None:
             continue
         if entry.id in seen:
@@ -84,36 +103,63 @@ def read_knowledge(paths: Iterable[Path]) -> KnowledgeFiles:
     return result
 
 
-def _expand(paths: Iterable[Path], result: KnowledgeFiles) -> list[Path]:
-    files: list[Path] = []
+def _expand(paths: Iterable[Path], result: KnowledgeFiles) -> list[tuple[Path, bool]]:
+    """The files to read, each with whether the user named it (then a link is followed)."""
+    files: list[tuple[Path, bool]] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*.md")
-                if p.is_file() and not p.name.lower().startswith(_SKIPPED_IN_FOLDERS)
-            )
-            if not found:
+            problems_before = len(result.problems)
+            found = sorted(_files_in(path, result))
+            if not found and len(result.problems) == problems_before:
                 result.problems.append(Problem(path, "no .md files in this folder"))
-            files.extend(found)
+            files.extend((p, False) for p in found)
         elif path.is_file():
-            files.append(path)
+            files.append((path, True))
         else:
             result.problems.append(Problem(path, "no such file or folder"))
     return files
 
 
-def _read_file(path: Path, result: KnowledgeFiles) -> Entry | None:
+def _files_in(folder: Path, result: KnowledgeFiles) -> Iterator[Path]:
+    """Every entry file under ``folder``, without following links: a link to a file or a
+    folder is reported and left alone."""
+    try:
+        with os.scandir(folder) as scan:
+            found = sorted(scan, key=lambda item: item.name)
+    except OSError as error:
+        result.problems.append(Problem(folder, f"cannot read the folder: {error.strerror}"))
+        return
+    for item in found:
+        path = folder / item.name
+        is_entry = item.name.endswith(".md") and not item.name.lower().startswith(
+            _SKIPPED_IN_FOLDERS
+        )
+        if item.is_symlink():
+            if is_entry or item.is_dir():
+                result.problems.append(Problem(path, _LINK_PROBLEM))
+        elif item.is_dir(follow_symlinks=False):
+            yield from _files_in(path, result)
+        elif is_entry and item.is_file(follow_symlinks=False):
+            yield path
+
+
+def _read_file(path: Path, result: KnowledgeFiles, *, follow_link: bool) -> Entry | None:
     def problem(message: str, warning: bool = False) -> None:
         result.problems.append(Problem(path, message, warning))
 
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        data = _read_bytes(path, follow_link)
+    except OSError as error:
+        link = error.errno == errno.ELOOP and not follow_link
+        problem(_LINK_PROBLEM if link else f"cannot read: {error.strerror}")
+        return None
+    if len(data) > MAX_KNOWLEDGE_FILE_BYTES:
+        problem(f"the file is larger than {MAX_KNOWLEDGE_FILE_BYTES // (1024 * 1024)} MiB")
+        return None
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         problem(f"not UTF-8 text (byte {error.start})")
-        return None
-    except OSError as error:
-        problem(f"cannot read: {error.strerror}")
         return None
     text = text.replace("\r\n", "\n")
     if not text.lstrip().startswith("---"):
@@ -163,6 +209,7 @@ def _read_file(path: Path, result: KnowledgeFiles) -> Entry | None:
         elif key not in _KNOWN_FIELDS:
             problem(f"unknown field {key!r} is ignored", warning=True)
     body, sections = _split_languages(post.content, problem)
+    _check_limits(title, questions, body, sections, titles, meta, problem)
     if entry_id and path.stem != entry_id:
         problem(f"file name does not match id {entry_id!r} (expected {entry_id}.md)", warning=True)
     if len(result.errors) > errors_before or not (entry_id and title and questions and lang):
@@ -188,6 +235,46 @@ def _read_file(path: Path, result: KnowledgeFiles) -> Entry | None:
     except InvalidEntry as error:
         problem(str(error))
         return None
+
+
+def _check_limits(
+    title: str | None,
+    questions: Sequence[str],
+    body: str,
+    sections: dict[str, str],
+    titles: dict[str, str],
+    meta: dict[str, Any],
+    problem: Any,
+) -> None:
+    """What an entry may hold (helpdesk.domain.limits), each excess its own problem."""
+    for key, text in (("title", title), *((f"title_{code}", t) for code, t in titles.items())):
+        if text and len(text) > MAX_TITLE_LENGTH:
+            problem(f"{key} is {len(text)} characters long; at most {MAX_TITLE_LENGTH}")
+    if len(questions) > MAX_PHRASINGS:
+        problem(f"questions lists {len(questions)} phrasings; at most {MAX_PHRASINGS}")
+    for number, question in enumerate(questions, start=1):
+        if len(question) > MAX_PHRASING_LENGTH:
+            problem(
+                f"questions item {number} is {len(question)} characters long; "
+                f"at most {MAX_PHRASING_LENGTH}"
+            )
+    answers = {"the answer": body, **{f"the {code} section": t for code, t in sections.items()}}
+    for name, text in answers.items():
+        if len(text) > MAX_BODY_LENGTH:
+            problem(f"{name} is {len(text)} characters long; at most {MAX_BODY_LENGTH}")
+    for key in ("city", "country"):
+        value = meta.get(key)
+        if isinstance(value, str) and len(value.strip()) > MAX_PLACE_LENGTH:
+            problem(f"{key} is {len(value.strip())} characters long; at most {MAX_PLACE_LENGTH}")
+
+
+def _read_bytes(path: Path, follow_link: bool) -> bytes:
+    """At most one byte more than a knowledge file may hold; a link is refused (ELOOP)
+    unless ``follow_link``, checked when the file is opened, not before."""
+    flags = os.O_RDONLY | os.O_CLOEXEC | (0 if follow_link else os.O_NOFOLLOW)
+    descriptor = os.open(path, flags)
+    with os.fdopen(descriptor, "rb") as file:
+        return file.read(MAX_KNOWLEDGE_FILE_BYTES + 1)
 
 
 def _split_languages(content: str, problem: Any) -> tuple[str, dict[str, str]]:
@@ -268,11 +355,49 @@ def dump_entry(entry: Entry) -> str:
 
 
 def write_entries(entries: Iterable[Entry], folder: Path) -> list[Path]:
-    """Write ``<id>.md`` for every entry into ``folder`` (created if missing)."""
+    """Write ``<id>.md`` for every entry into ``folder`` (created if missing).
+
+    Each file is written whole under a temporary name in the folder, then renamed over
+    ``<id>.md``: a reader never sees half a file, and a link at ``<id>.md`` is replaced by
+    the file, never followed (what it points to stays as it was)."""
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for entry in entries:
-        path = folder / f"{entry.id}.md"
-        path.write_text(dump_entry(entry), encoding="utf-8")
-        written.append(path)
-    return written
+    directory = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        written = []
+        for entry in entries:
+            name = f"{entry.id}.md"
+            _replace_file(directory, name, dump_entry(entry).encode("utf-8"))
+            written.append(folder / name)
+        os.fsync(directory)  # the renames, too, survive a crash
+        return written
+    finally:
+        os.close(directory)
+
+
+def _replace_file(directory: int, name: str, data: bytes) -> None:
+    """``name`` in ``directory`` (an open folder) holds ``data``, atomically."""
+    # A dot first: reading a folder skips it, should a crash leave it behind.
+    temporary = f".{name}.{secrets.token_hex(6)}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    descriptor = os.open(temporary, flags, 0o666, dir_fd=directory)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            mode = _regular_file_mode(directory, name)
+            if mode is not None:
+                os.fchmod(file.fileno(), mode)  # an existing file keeps its permissions
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, name, src_dir_fd=directory, dst_dir_fd=directory)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary, dir_fd=directory)
+        raise
+
+
+def _regular_file_mode(directory: int, name: str) -> int | None:
+    try:
+        found = os.stat(name, dir_fd=directory, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    return stat.S_IMODE(found.st_mode) if stat.S_ISREG(found.st_mode) else None

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Protocol
 
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 from pythonjsonlogger.json import JsonFormatter
 
 from helpdesk.adapters.console import ConsoleChat, ensure_local_people
@@ -18,7 +18,7 @@ from helpdesk.bootstrap import App, bootstrap, import_knowledge_if_empty
 from helpdesk.observability import HealthServer
 from helpdesk.scheduling import DueActionScheduler
 from helpdesk.services.delivery import OutboxRelay, Transport
-from helpdesk.settings import Settings, load_settings
+from helpdesk.settings import Settings, SettingsError, load_settings
 from helpdesk.storage.database import DatabaseError
 
 __all__ = ["main"]
@@ -190,8 +190,8 @@ async def run(settings: Settings) -> int:
 def main() -> int:
     try:
         settings = load_settings()
-    except (ValidationError, FileNotFoundError) as error:
-        print(f"bad settings: {error}", file=sys.stderr)
+    except SettingsError as error:
+        print(error, file=sys.stderr)
         return 2
     level = getattr(logging, settings.log_level.upper(), logging.INFO)
     console = not (settings.matrix_configured or settings.telegram_configured)

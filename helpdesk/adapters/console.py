@@ -8,8 +8,9 @@ as it would in their own chat app.
 import asyncio
 import sys
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from helpdesk.bootstrap import App
 from helpdesk.domain.languages import SUPPORTED_LANGUAGES
@@ -22,6 +23,30 @@ from helpdesk.services.registration import ROLE_TEXT
 __all__ = ["PLATFORM", "ConsoleChat", "ensure_local_people"]
 
 PLATFORM = "console"
+
+
+def _line_reader(stdin: TextIO) -> Callable[[], str | None]:
+    """Reads one line (without its line break) at a time; None at the end of the input.
+
+    Lines are read as bytes and decoded one at a time, bad bytes replaced: a text stream
+    decodes ahead of the line asked for, so one invalid byte would end the console and
+    lose the good lines read with it. What is left of a line that was not text is for
+    the helpdesk to judge, as it judges a message that is not text on any platform."""
+    binary: BinaryIO | None = getattr(stdin, "buffer", None)
+    if binary is None:  # already text (tests hand in a StringIO)
+
+        def read_text() -> str | None:
+            line = stdin.readline()
+            return line.rstrip("\r\n") if line else None
+
+        return read_text
+    encoding = stdin.encoding or "utf-8"
+
+    def read_bytes() -> str | None:
+        raw = binary.readline()
+        return raw.decode(encoding, errors="replace").rstrip("\r\n") if raw else None
+
+    return read_bytes
 
 
 @dataclass(frozen=True)
@@ -118,14 +143,14 @@ class ConsoleChat:
         )
         await deliver_pending(self.app.uow, {PLATFORM: self}, self.app.clock)  # left from before
         loop = asyncio.get_running_loop()
+        read_line = _line_reader(stdin)
         while True:
             if interactive:
                 self._out.write(f"{self.current}> ")
                 self._out.flush()
-            line = await loop.run_in_executor(None, stdin.readline)
-            if not line:
+            line = await loop.run_in_executor(None, read_line)
+            if line is None:
                 break
-            line = line.rstrip("\n")
             if not interactive:
                 self._print(f"{self.current}> {line}")
             await self.say(line)

@@ -3,10 +3,10 @@
 import re
 from dataclasses import dataclass
 
-__all__ = ["MAX_NUMBER", "Command", "parse_command", "parse_number"]
+from helpdesk.domain.limits import MAX_ROW_ID
 
-# Ticket, question and other numbers are 32-bit integers in the database (PostgreSQL).
-MAX_NUMBER = 2**31 - 1
+__all__ = ["Command", "parse_command", "parse_number"]
+
 # ASCII digits only: "²" and "٣" pass str.isdigit() but are no ticket numbers.
 _NUMBER = re.compile(r"#?([0-9]{1,10})")
 
@@ -37,10 +37,10 @@ def parse_command(text: str) -> Command | None:
 
 
 def parse_number(text: str) -> int | None:
-    """``12`` or ``#12``: a number from 1 to ``MAX_NUMBER``; None for anything else
+    """``12`` or ``#12``: a number from 1 to ``MAX_ROW_ID``; None for anything else
     (other digits, signs, fractions, numbers the database cannot hold)."""
     match = _NUMBER.fullmatch(text.strip())
     if match is None:
         return None
     number = int(match[1])
-    return number if 1 <= number <= MAX_NUMBER else None
+    return number if 1 <= number <= MAX_ROW_ID else None

@@ -4,6 +4,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from helpdesk.domain.limits import MAX_PHRASING_LENGTH
 from helpdesk.i18n import Msg, Reply
 
 __all__ = ["InputLimits", "check_question", "clean_text", "too_long"]
@@ -24,7 +25,7 @@ class InputLimits:
     min_letters: int = 2
     max_comment: int = 1000  # a comment with a rating
     max_contact: int = 1000  # a city's contact details, sent to an official
-    max_phrasing: int = 1000  # one more way of asking for an entry
+    max_phrasing: int = MAX_PHRASING_LENGTH  # one more way of asking for an entry
 
 
 def clean_text(raw: str) -> str:

@@ -5,7 +5,7 @@ import contextlib
 import fcntl
 import sqlite3
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,32 +31,83 @@ __all__ = ["Database", "DatabaseError", "async_url", "backup_sqlite"]
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _VERSIONS = _MIGRATIONS / "versions"
 
-# Plain URLs as people write them, mapped to the asyncio drivers we ship.
+# URLs as people write them, with any driver SQLAlchemy knows for these databases, mapped
+# to the asyncio drivers we ship: the synchronous ones would refuse to run under asyncio.
+_SQLITE = "sqlite+aiosqlite"
+_POSTGRESQL = "postgresql+asyncpg"
 _ASYNC_DRIVERS = {
-    "sqlite": "sqlite+aiosqlite",
-    "postgresql": "postgresql+asyncpg",
-    "postgres": "postgresql+asyncpg",
+    "sqlite": _SQLITE,
+    "sqlite+pysqlite": _SQLITE,
+    "sqlite+aiosqlite": _SQLITE,
+    **{
+        f"{scheme}{driver}": _POSTGRESQL
+        for scheme in ("postgresql", "postgres")
+        for driver in ("", "+asyncpg", "+psycopg2", "+psycopg2cffi", "+psycopg", "+pg8000")
+    },
 }
+_URL_FORMS = "write sqlite:///path/to/helpdesk.db or postgresql://user:password@host:5432/database"
+# libpq's sslmode values, which asyncpg takes as its ``ssl`` argument.
+_SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+# Query parameters passed on to asyncpg as they are.
+_POSTGRESQL_PARAMETERS = ("ssl", "host", "target_session_attrs")
 
 
 class DatabaseError(Exception):
-    """The database URL is wrong or the database cannot be reached."""
+    """The database URL is wrong or the database cannot be reached. The message never
+    holds the URL: it may carry a password."""
 
 
 def async_url(url: str) -> URL:
-    """``sqlite:///x.db`` → ``sqlite+aiosqlite:///x.db``; async URLs stay as they are."""
+    """``sqlite:///x.db`` → ``sqlite+aiosqlite:///x.db``, ``postgresql://…`` and its
+    synchronous drivers → ``postgresql+asyncpg://…``, with libpq's ``sslmode`` as asyncpg's
+    ``ssl``. Anything else is refused with a one-line reason that never repeats the URL."""
     try:
         parsed = make_url(url)
-    except ArgumentError as error:
-        raise DatabaseError(f"not a database URL: {url!r}") from error
+    except ArgumentError:
+        raise DatabaseError(f"not a database URL ({_URL_FORMS})") from None
+    except ValueError:
+        # SQLAlchemy parses the port with int(): the only ValueError it lets through.
+        raise DatabaseError("the port in the URL is not a number") from None
     driver = _ASYNC_DRIVERS.get(parsed.drivername)
-    if driver is not None:
-        parsed = parsed.set(drivername=driver)
-    if parsed.drivername not in _ASYNC_DRIVERS.values() and "+" not in parsed.drivername:
-        raise DatabaseError(
-            f"unsupported database: {parsed.drivername!r} (use sqlite or postgresql)"
-        )
-    return parsed
+    if driver is None:
+        backend = parsed.drivername.split("+", 1)[0]
+        if backend in ("sqlite", "postgresql", "postgres"):
+            raise DatabaseError(
+                f"the driver {parsed.drivername!r} is not one the helpdesk has; "
+                f"write {backend}://… and it uses its own"
+            )
+        raise DatabaseError(f"unsupported database: {backend!r} (use sqlite or postgresql)")
+    parsed = parsed.set(drivername=driver)
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise DatabaseError("the port in the URL must be a number from 1 to 65535")
+    if driver == _SQLITE:
+        if parsed.query:
+            raise DatabaseError(
+                f"SQLite URLs take no parameters (found {', '.join(sorted(parsed.query))})"
+            )
+        return parsed
+    return parsed.set(query=_postgresql_query(parsed.query))
+
+
+def _postgresql_query(query: Mapping[str, str | tuple[str, ...]]) -> dict[str, Any]:
+    """The URL's parameters as asyncpg takes them; connect() would fail on any other."""
+    passed: dict[str, Any] = {}
+    for name, value in query.items():
+        if name == "sslmode":
+            name = "ssl"
+        if name not in _POSTGRESQL_PARAMETERS:
+            hint = (
+                " (set PGSSLROOTCERT, PGSSLCERT or PGSSLKEY in the environment instead)"
+                if name.startswith("ssl")
+                else f" (it takes sslmode, {', '.join(_POSTGRESQL_PARAMETERS)})"
+            )
+            raise DatabaseError(f"the URL parameter {name!r} is not supported{hint}")
+        if name in passed or (isinstance(value, tuple) and name != "host"):
+            raise DatabaseError(f"the URL parameter {name!r} is given twice")
+        if name == "ssl" and value not in _SSL_MODES:
+            raise DatabaseError(f"sslmode must be one of {', '.join(_SSL_MODES)}")
+        passed[name] = value
+    return passed
 
 
 @dataclass
@@ -76,10 +127,13 @@ class Database:
             options["connect_args"] = {"timeout": 30}
         try:
             engine = create_async_engine(target, **options)
-        except (ArgumentError, ImportError) as error:
+        except ImportError as error:
             raise DatabaseError(
-                f"cannot use database {target.render_as_string()}: {error}"
-            ) from error
+                f"the {target.get_driver_name()} driver is not installed ({error.name})"
+            ) from None
+        except ArgumentError as error:
+            # SQLAlchemy's own words for a URL it cannot use; they quote no password.
+            raise DatabaseError(f"cannot use this URL: {_first_line(error)}") from None
         if target.get_backend_name() == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return cls(engine, async_sessionmaker(engine, expire_on_commit=False))
@@ -164,14 +218,24 @@ def backup_sqlite(database_url: str, target: Path) -> Path:
     source = Path(url.database)
     if not source.is_file():
         raise DatabaseError(f"there is no database at {source}")
-    if target.exists():
+    if target.exists() or target.is_symlink():
         raise DatabaseError(f"{target} exists already; choose a new file")
-    live, copy = sqlite3.connect(source), sqlite3.connect(target)
+    if not target.parent.is_dir():
+        raise DatabaseError(f"cannot write {target}: the folder {target.parent} does not exist")
     try:
-        live.backup(copy)
-    finally:
-        copy.close()
-        live.close()
+        live = sqlite3.connect(source)
+        try:
+            copy = sqlite3.connect(target)
+            try:
+                live.backup(copy)
+            finally:
+                copy.close()
+        finally:
+            live.close()
+    except sqlite3.Error as error:
+        with contextlib.suppress(OSError):
+            target.unlink()  # half a backup is worse than none: it looks like one
+        raise DatabaseError(f"cannot back up to {target}: {error}") from None
     return source
 
 

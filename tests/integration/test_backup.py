@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import PG_TEMPLATE
-from tests.integration.test_cli import ROOT, Cli
+from tests.integration.test_cli import ROOT, Cli, assert_one_line_failure
 from tests.postgres import PostgresServer
 
 
@@ -27,6 +27,16 @@ def test_sqlite_online_backup_and_restore(tmp_path: Path) -> None:
     for leftover in (tmp_path / "helpdesk.db-wal", tmp_path / "helpdesk.db-shm"):
         leftover.unlink(missing_ok=True)
     assert _entries(cli) == before
+
+
+def test_a_backup_into_a_missing_folder_is_one_line(tmp_path: Path) -> None:
+    cli = Cli(tmp_path, f"sqlite:///{tmp_path / 'helpdesk.db'}")
+    cli.ok("db", "upgrade")
+    done = cli("db", "backup", "/nonexistent/copy.db")
+    assert_one_line_failure(done)
+    assert done.stderr == (
+        "Error: cannot write /nonexistent/copy.db: the folder /nonexistent does not exist\n"
+    )
 
 
 def test_postgresql_dump_and_restore(postgres: PostgresServer, tmp_path: Path) -> None:

@@ -1,8 +1,10 @@
 """``python bot.py`` as a user runs it, with piped input."""
 
 import os
+import pty
 import subprocess
 import sys
+import termios
 from pathlib import Path
 
 import pytest
@@ -99,7 +101,7 @@ def test_the_whole_loop_from_piped_input(tmp_path: Path) -> None:
 def test_a_bad_database_url_is_one_line(tmp_path: Path) -> None:
     done = run_bot(tmp_path, "", HELPDESK_DATABASE_URL="nonsense")
     assert done.returncode == 2
-    assert done.stderr.strip().startswith("database:")
+    assert done.stderr.strip().startswith("bad setting HELPDESK_DATABASE_URL: not a database URL")
     assert "Traceback" not in done.stderr
 
 
@@ -150,3 +152,60 @@ def test_workers_starting_together_on_a_new_database_import_the_knowledge_once(
     assert sum("Imported" in err for err in errors) == 1, errors
     listed = helpdesk_command(environment, "kb", "list", "--json")
     assert len(listed.splitlines()) == len(list((ROOT / "knowledge").glob("*.md")))
+
+
+NOT_UTF8 = (
+    b"How do we set up a local safety council?\n"
+    b"\xff\xfe\xfd\xfc\n"
+    b"Who pays for street lights in the villages?\xc3\n"
+    b"/tickets\n"
+)
+
+
+def assert_every_line_was_handled(out: str) -> None:
+    assert "Setting up a Local Safety Council" in out  # the good line before the bad one
+    assert "I can only read text messages." in out
+    assert "(ticket #1)" in out and "#1 (with an expert)" in out
+
+
+def test_piped_input_that_is_not_utf8_is_answered_line_by_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py")],
+        input=NOT_UTF8,
+        cwd=tmp_path,
+        # Strict decoding, as with a UTF-8 locale (C.UTF-8 would escape the bytes instead).
+        env=bot_environment(scratch_database(tmp_path), PYTHONIOENCODING="utf-8:strict"),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert b"Traceback" not in done.stderr
+    assert_every_line_was_handled(done.stdout.decode())
+
+
+def test_typed_input_that_is_not_utf8_is_answered_line_by_line(tmp_path: Path) -> None:
+    controller, terminal = pty.openpty()
+    attributes = termios.tcgetattr(terminal)
+    attributes[3] &= ~termios.ECHO  # what is typed is not printed back to the controller
+    termios.tcsetattr(terminal, termios.TCSANOW, attributes)
+    bot = subprocess.Popen(
+        [sys.executable, str(ROOT / "bot.py")],
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env=bot_environment(scratch_database(tmp_path), PYTHONIOENCODING="utf-8:strict"),
+    )
+    os.close(terminal)
+    try:
+        # The terminal holds typed lines until they are read; ^D at a line's start ends it.
+        os.write(controller, NOT_UTF8 + b"\x04")
+        out, err = bot.communicate(timeout=60)
+    finally:
+        os.close(controller)
+    assert bot.returncode == 0, err
+    assert b"Traceback" not in err
+    text = out.decode()
+    assert "official> " in text  # the prompt: it knew it was typed at
+    assert_every_line_was_handled(text)

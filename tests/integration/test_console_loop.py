@@ -103,3 +103,29 @@ async def test_piped_input_runs_to_the_end(app: App, clock: FakeClock) -> None:
     assert "official> " + UNMATCHED in text
     assert "Ask the mayor." in text
     assert "Ticket #1 is closed; if you need more help" in text
+
+
+async def test_input_that_is_not_utf8_is_answered_and_reading_goes_on(
+    app: App, clock: FakeClock
+) -> None:
+    await import_entries(app.uow, ENTRIES, clock)
+    out = io.StringIO()
+    chat = ConsoleChat(app, await ensure_local_people(app), out)
+    # What a terminal or a pipe hands the console: bytes, decoded strictly by default.
+    stdin = io.TextIOWrapper(
+        io.BytesIO(
+            b"How do we set up a local safety council?\n"
+            b"\xff\xfe\xfd\xfc\n"
+            b"Who pays for street lights in the villages?\xc3\n"
+            b"/tickets\n"
+        ),
+        encoding="utf-8",
+        errors="strict",
+    )
+    await chat.run(stdin)
+    text = out.getvalue()
+    assert "Setting up a Local Safety Council" in text  # the good line before the bad one
+    assert "official> \ufffd\ufffd\ufffd\ufffd\nI can only read text messages." in text
+    # A stray byte in a real question is a replacement character, and the question goes on.
+    assert "official> Who pays for street lights in the villages?\ufffd\n" in text
+    assert "(ticket #1)" in text and "#1 (with an expert)" in text

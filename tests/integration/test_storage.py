@@ -17,7 +17,9 @@ from helpdesk.i18n import Button, Msg, Quote, Reply, Text
 from helpdesk.services.knowledge import import_entries
 from helpdesk.storage.database import Database, DatabaseError, async_url
 from helpdesk.storage.tables import OutboxMentionRow
+from tests.conftest import PG_TEMPLATE
 from tests.fakes import FakeClock
+from tests.postgres import PostgresServer
 from tests.support import ENTRIES
 
 
@@ -233,6 +235,75 @@ def test_plain_urls_get_the_async_driver() -> None:
     assert async_url("sqlite:///x.db").drivername == "sqlite+aiosqlite"
     assert async_url("postgresql://u@h/db").drivername == "postgresql+asyncpg"
     assert async_url("sqlite+aiosqlite:///x.db").drivername == "sqlite+aiosqlite"
+
+
+@pytest.mark.parametrize(
+    ("url", "driver"),
+    [
+        ("sqlite+pysqlite:///x.db", "sqlite+aiosqlite"),
+        ("postgresql+psycopg2://u:p@h/db", "postgresql+asyncpg"),
+        ("postgres+pg8000://u:p@h/db", "postgresql+asyncpg"),
+        ("postgresql+psycopg://u:p@h/db", "postgresql+asyncpg"),
+    ],
+)
+def test_synchronous_drivers_are_mapped_to_the_async_ones_we_ship(url: str, driver: str) -> None:
+    assert async_url(url).drivername == driver
+
+
+def test_libpq_sslmode_becomes_asyncpgs_ssl() -> None:
+    url = async_url("postgresql://u:p@h/db?sslmode=require&target_session_attrs=read-write")
+    assert dict(url.query) == {"ssl": "require", "target_session_attrs": "read-write"}
+
+
+PASSWORD = "SECRETPW"
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        (f"postgresql//u:{PASSWORD}@h/db", "not a database URL (write sqlite:///"),
+        (f"postgresql://u:{PASSWORD}@h:54x2/db", "the port in the URL is not a number"),
+        (f"postgresql://u:{PASSWORD}@h:99999/db", "a number from 1 to 65535"),
+        (f"postgresql://u:{PASSWORD}@h/db?sslmode=required", "sslmode must be one of disable"),
+        (f"postgresql://u:{PASSWORD}@h/db?ssl=require&ssl=disable", "'ssl' is given twice"),
+        (f"postgresql://u:{PASSWORD}@h/db?sslrootcert=/ca.pem", "set PGSSLROOTCERT"),
+        (f"postgresql://u:{PASSWORD}@h/db?connect_timeout=5", "'connect_timeout' is not"),
+        (f"postgresql+nosuch://u:{PASSWORD}@h/db", "the driver 'postgresql+nosuch' is not"),
+        (f"sqlite:///x.db?password={PASSWORD}", "SQLite URLs take no parameters"),
+        (f"mysql://u:{PASSWORD}@h/db", "unsupported database: 'mysql'"),
+    ],
+)
+def test_a_url_is_refused_in_one_line_without_its_password(url: str, reason: str) -> None:
+    with pytest.raises(DatabaseError) as raised:
+        Database.connect(url)
+    message = str(raised.value)
+    assert reason in message and PASSWORD not in message and "\n" not in message
+
+
+@pytest.mark.parametrize("sslmode", ["disable", "prefer", "allow"])
+async def test_postgresql_takes_sslmode_as_people_write_it(
+    postgres: PostgresServer, sslmode: str
+) -> None:
+    database = Database.connect(f"{postgres.new_database(template=PG_TEMPLATE)}?sslmode={sslmode}")
+    try:
+        await database.upgrade()
+        assert await database.ping()
+    finally:
+        await database.close()
+
+
+async def test_sslmode_require_without_ssl_on_the_server_is_a_database_error(
+    postgres: PostgresServer,
+) -> None:
+    # The test server has no certificate: asyncpg must be asked for SSL, and say no.
+    url = postgres.new_database(template=PG_TEMPLATE).replace("@", f":{PASSWORD}@", 1)
+    database = Database.connect(f"{url}?sslmode=require")
+    try:
+        with pytest.raises(DatabaseError) as raised:
+            await database.upgrade()
+    finally:
+        await database.close()
+    assert PASSWORD not in str(raised.value) and "\n" not in str(raised.value)
 
 
 def test_a_sqlite_file_in_a_missing_folder_is_a_database_error() -> None:

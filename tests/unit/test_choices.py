@@ -116,7 +116,7 @@ async def test_hostile_numbers_get_a_clear_reply_not_the_apology(
     ("who", "command", "limit"),
     [
         ("ana", "/rate FIRST 5 " + "x" * 1001, 1000),
-        ("hana", "/phrase lsc-setup " + "How? " * 300, 1000),
+        ("hana", "/phrase lsc-setup " + "How? " * 801, 4000),
         ("hana", "/introduce 1 " + "c" * 1001, 1000),
         ("ana", "/ask " + "q" * 4001, 4000),
         ("ana", "/language " + "x" * 5000, 4000),

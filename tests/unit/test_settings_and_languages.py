@@ -2,14 +2,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
 from helpdesk.domain.languages import (
     language_group,
     normalize_language_code,
     shares_language,
 )
-from helpdesk.settings import load_settings, parse_duration
+from helpdesk.settings import Settings, SettingsError, load_settings, parse_duration
 
 
 @pytest.mark.parametrize(
@@ -63,7 +62,78 @@ def test_settings_from_a_config_file_environment_wins(
 
 def test_bad_settings_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HELPDESK_QUIET_HOURS", "late")
-    with pytest.raises(ValidationError):
+    with pytest.raises(SettingsError, match="HELPDESK_QUIET_HOURS: write quiet hours as"):
+        load_settings()
+
+
+SECRET = "SECRETPW"
+
+
+def test_a_settings_error_names_every_bad_setting_and_never_a_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("HELPDESK_CONFIG", raising=False)
+    for name in Settings.model_fields:
+        monkeypatch.setenv(f"HELPDESK_{name.upper()}", f"{SECRET}-{name}")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert SECRET not in message and "\n" not in message
+    # Every setting that is not free text is named, the database URL among them.
+    for name in ("database_url", "metrics_port", "reassign_after", "quiet_hours", "log_format"):
+        assert f"HELPDESK_{name.upper()}: " in message, message
+
+
+def test_a_secret_of_the_wrong_type_in_the_config_file_is_not_quoted(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "helpdesk.toml"
+    config.write_text('telegram_token = 918273645\nmatrix_password = ["hunter2"]\n')
+    monkeypatch.setenv("HELPDESK_CONFIG", str(config))
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert "HELPDESK_TELEGRAM_TOKEN: " in message and "HELPDESK_MATRIX_PASSWORD: " in message
+    assert "918273645" not in message and "hunter2" not in message
+
+
+@pytest.mark.parametrize("text", ['telegram_token = "12', "\xff\xfe = 1"])
+def test_a_config_file_that_is_not_toml_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, text: str
+) -> None:
+    config = tmp_path / "helpdesk.toml"
+    config.write_bytes(text.encode("latin-1"))
+    monkeypatch.setenv("HELPDESK_CONFIG", str(config))
+    with pytest.raises(SettingsError, match=f"HELPDESK_CONFIG {config} is not TOML") as raised:
+        load_settings()
+    assert "\n" not in str(raised.value)
+
+
+def test_a_reminder_may_be_due_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HELPDESK_CONFIG", raising=False)
+    monkeypatch.setenv("HELPDESK_EXPERT_REMINDER_AFTER", "0s")
+    assert load_settings().expert_reminder_after == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        ("HELPDESK_INVITE_VALID_FOR", "0s", "must be longer than 0s and at most 3650d"),
+        ("HELPDESK_SCHEDULER_INTERVAL", "0s", "must be longer than 0s"),
+        ("HELPDESK_REASSIGN_AFTER", "-1s", "not a duration"),
+        ("HELPDESK_INVITE_VALID_FOR", "99999999999999d", "must be longer than 0s"),
+        ("HELPDESK_REASSIGN_AFTER", "99999999999999d", "must be at least 0s and at most 3650d"),
+        ("HELPDESK_FOLLOWUP_AFTER", "3651d", "at most 3650d"),
+        ("HELPDESK_RETENTION_DAYS", "99999999999", "less than or equal to 36500"),
+        ("HELPDESK_MAX_MESSAGE_LENGTH", "4001", "less than or equal to 4000"),
+    ],
+)
+def test_values_that_would_overflow_or_mean_nothing_are_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, reason: str
+) -> None:
+    monkeypatch.delenv("HELPDESK_CONFIG", raising=False)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=f"^bad setting {name}: .*{reason}"):
         load_settings()
 
 
