@@ -155,6 +155,8 @@ class Msg(StrEnum):
     INTRODUCE_USAGE = "introduce.usage"
     INTRODUCE_UNKNOWN = "introduce.unknown"
     INTRODUCE_DONE = "introduce.done"
+    CURATE_FILE_FAILED = "curate.file_failed"
+    CURATE_TOO_MANY_PHRASINGS = "curate.too_many_phrasings"
     # The command menu of chat apps that show one (Telegram)
     MENU_HELP = "menu.help"
     MENU_ASK = "menu.ask"

@@ -23,6 +23,7 @@ from helpdesk.domain.curation import (
     with_phrasing,
 )
 from helpdesk.domain.knowledge import Entry, EntryStatus
+from helpdesk.domain.limits import MAX_PHRASINGS
 from helpdesk.domain.questions import AskedQuestion
 from helpdesk.domain.tickets import TicketStatus
 from helpdesk.i18n import Msg
@@ -96,6 +97,24 @@ async def promote_ticket(uow: UnitOfWork, number: int, author: str, now: datetim
     return entry
 
 
+def _write(write: EntryWriter | None, entry: Entry) -> None:
+    """Write the entry's file before the database changes: if the folder cannot be
+    written, staff are told why and nothing changes."""
+    if write is None:
+        return
+    try:
+        write(entry)
+    except OSError as error:
+        raise CurationError(
+            Msg.CURATE_FILE_FAILED, entry=entry.id, reason=error.strerror or type(error).__name__
+        ) from None
+
+
+def _room_for_a_phrasing(entry: Entry) -> None:
+    if len(entry.questions) >= MAX_PHRASINGS:
+        raise CurationError(Msg.CURATE_TOO_MANY_PHRASINGS, entry=entry.id, limit=MAX_PHRASINGS)
+
+
 async def _entry(uow: UnitOfWork, entry_id: str) -> Entry:
     entry = await uow.entries.get(entry_id)
     if entry is None:
@@ -128,11 +147,10 @@ async def _set_status(
     if entry.status is status:
         raise CurationError(Msg.CURATE_ALREADY, entry=entry_id, status=status.value)
     changed = dataclasses.replace(entry, status=status)
+    _write(write, changed)
     await uow.entries.upsert(changed, now, author=author)
     action = AuditAction.PUBLISH if status is EntryStatus.PUBLISHED else AuditAction.RETIRE
     await record(uow, now, author, action, f"entry:{entry_id}")
-    if write is not None:
-        write(changed)
     return changed
 
 
@@ -155,13 +173,13 @@ async def restore_version(
         raise CurationError(Msg.CURATE_NO_VERSION, entry=entry_id, version=version)
     current = await uow.entries.get(entry_id)
     restored = dataclasses.replace(chosen.entry, status=status or chosen.entry.status)
+    had_file = current is not None and current.status is not EntryStatus.DRAFT
+    if had_file or restored.status is not EntryStatus.DRAFT:
+        _write(write, restored)
     await uow.entries.upsert(restored, now, author=f"{author} (restored v{version})")
     await record(
         uow, now, author, AuditAction.RESTORE, f"entry:{entry_id}", f"v{version}, {restored.status}"
     )
-    had_file = current is not None and current.status is not EntryStatus.DRAFT
-    if write is not None and (had_file or restored.status is not EntryStatus.DRAFT):
-        write(restored)
     return restored
 
 
@@ -176,11 +194,12 @@ async def add_phrasing(
         raise CurationError(Msg.CURATE_USAGE)
     if any(normalize_text(q) == wanted for q in entry.questions):
         return entry
+    _room_for_a_phrasing(entry)
     changed = with_phrasing(entry, " ".join(text.split()))
+    if changed.status is EntryStatus.PUBLISHED:
+        _write(write, changed)
     await uow.entries.upsert(changed, now, author=author)
     await record(uow, now, author, AuditAction.PHRASE, f"entry:{entry_id}")
-    if write is not None and changed.status is EntryStatus.PUBLISHED:
-        write(changed)
     return changed
 
 
@@ -219,10 +238,11 @@ async def decide_proposal(
         raise CurationError(Msg.CURATE_NO_PROPOSAL, proposal=proposal_id)
     if accept:
         entry = await _entry(uow, proposal.entry_id)
+        _room_for_a_phrasing(entry)
         changed = with_phrasing(entry, proposal.text)
+        if changed.status is EntryStatus.PUBLISHED:
+            _write(write, changed)
         await uow.entries.upsert(changed, now, author=f"{author} (proposal {proposal_id})")
-        if write is not None and changed.status is EntryStatus.PUBLISHED:
-            write(changed)
     proposal.status = ProposalStatus.ACCEPTED if accept else ProposalStatus.REJECTED
     proposal.decided_by = author
     proposal.decided_at = now

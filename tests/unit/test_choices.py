@@ -154,3 +154,24 @@ def test_numbers_are_ascii_digits_the_database_can_hold() -> None:
     for text in ("²", "٣", "1²", "-1", "0", "1.5", "2147483648", "9" * 30, "", "#"):
         assert parse_number(text) is None, text
     assert parse_number("2147483647") == 2**31 - 1
+
+
+async def test_a_knowledge_folder_that_cannot_be_written_changes_nothing(
+    people: Chat, store: FakeStore
+) -> None:
+    def unwritable(entry: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    people.helpdesk.write_entry = unwritable
+    reply = await people.said_to("hana", "/retire lsc-setup")
+    assert "Nothing was changed" in reply.text and "Permission denied" in reply.text
+    assert store.entries["lsc-setup"].is_published
+
+
+async def test_an_entry_takes_a_bounded_number_of_phrasings(people: Chat, store: FakeStore) -> None:
+    for number in range(100 - len(store.entries["lsc-setup"].questions)):
+        await people.say("hana", f"/phrase lsc-setup Another way of asking, number {number}?")
+    assert len(store.entries["lsc-setup"].questions) == 100
+    reply = await people.said_to("hana", "/phrase lsc-setup One way too many?")
+    assert "100 ways of asking already" in reply.text
+    assert len(store.entries["lsc-setup"].questions) == 100
