@@ -168,8 +168,11 @@ async def test_a_knowledge_folder_that_cannot_be_written_changes_nothing(
     assert store.entries["lsc-setup"].is_published
 
 
-async def test_an_entry_takes_a_bounded_number_of_phrasings(people: Chat, store: FakeStore) -> None:
+async def test_an_entry_takes_a_bounded_number_of_phrasings(
+    people: Chat, store: FakeStore, clock: FakeClock
+) -> None:
     for number in range(100 - len(store.entries["lsc-setup"].questions)):
+        clock.advance(seconds=2)  # slower than the per-minute limit
         await people.say("hana", f"/phrase lsc-setup Another way of asking, number {number}?")
     assert len(store.entries["lsc-setup"].questions) == 100
     reply = await people.said_to("hana", "/phrase lsc-setup One way too many?")
