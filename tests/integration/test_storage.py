@@ -14,6 +14,7 @@ from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.domain.questions import Action, AskedQuestion, Candidate, Feedback
 from helpdesk.domain.tickets import Ticket, TicketStatus
 from helpdesk.i18n import Button, Msg, Quote, Reply, Text
+from helpdesk.services.choices import Menus, offered
 from helpdesk.services.knowledge import import_entries
 from helpdesk.storage.database import Database, DatabaseError, async_url
 from helpdesk.storage.tables import OutboxMentionRow
@@ -194,9 +195,14 @@ async def test_outbox_inbound_menus_and_invites(app: App, clock: FakeClock) -> N
         assert not await uow.inbound.claim("matrix", "$event", None, clock())
         person = await uow.people.add(Person(name="P", role=Role.OFFICIAL, created_at=clock()))
         assert person.id is not None
-        await uow.menus.set(person.id, ["/a", "/b"], clock())
-        await uow.menus.set(person.id, ["/c"], clock())
-        assert await uow.menus.get(person.id) == ("/c",)
+        first = Reply((Quote("A?"),), buttons=(Button(Quote("a"), "/a"), Button(Quote("b"), "/b")))
+        second = Reply((Quote("C?"),), buttons=(Button(Quote("c"), "/c"),), ref="ticket:3")
+        await uow.menus.set(person.id, offered(offered(Menus(), first), second), clock())
+        stored = await uow.menus.get(person.id)
+        assert stored.live and [m.actions for m in stored.stack] == [("/a", "/b"), ("/c",)]
+        assert stored.choice(1) == "/c" and stored.stack[-1].reply.ref == "ticket:3"
+        await uow.menus.stale(person.id)
+        assert not (await uow.menus.get(person.id)).live
         await uow.invites.add(
             Invite(
                 code_hash=hash_code("ab-cd"),
