@@ -17,6 +17,7 @@ from helpdesk.matching import Matcher, MatchPolicy
 from helpdesk.matching.decision import HYBRID_POLICY, LEXICAL_POLICY
 from helpdesk.matching.fuzzy import FuzzyMatcher
 from helpdesk.matching.hybrid import HybridMatcher
+from helpdesk.matching.language import LanguageIdentifier
 from helpdesk.matching.semantic import Embedder, Vectors, load_embedder
 from helpdesk.services.conversation import Helpdesk
 from helpdesk.services.input import InputLimits
@@ -128,6 +129,7 @@ async def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> App:
         timings_from(settings),
         write_entry=entry_writer(settings.knowledge_dir),
         pace=Pace(settings.max_messages_per_minute),
+        languages=LanguageIdentifier(),
     )
     return App(settings, database, knowledge, helpdesk, Translator(), clock)
 

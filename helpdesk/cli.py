@@ -37,7 +37,6 @@ from helpdesk.domain.questions import AskedQuestion, Match
 from helpdesk.domain.schedule import describe_duration
 from helpdesk.domain.tickets import Ticket, TicketStatus
 from helpdesk.knowledge_files import KnowledgeFiles, dump_entry, read_knowledge, write_entries
-from helpdesk.matching.language import guess_language
 from helpdesk.services.audit import record
 from helpdesk.services.curation import (
     CurationError,
@@ -502,7 +501,9 @@ def ask(question: str | None, lang: str | None, as_json: bool, batch: str | None
             click.echo("warning: the knowledge base is empty; run `helpdesk kb import`", err=True)
         for line in lines:
             match = matcher.match(line)
-            language = normalize_language_code(lang) if lang else guess_language(line)
+            language = (
+                normalize_language_code(lang) if lang else app.helpdesk.languages.identify(line)
+            )
             if as_json or batch is not None:
                 click.echo(_match_json(line, match, language))
                 continue
@@ -531,7 +532,8 @@ def evaluate_command(file: Path, as_json: bool, mistakes: bool) -> None:
         matcher = await app.knowledge.refresh()
         if matcher.size == 0:
             raise Failure("the knowledge base is empty; run `helpdesk kb import` first")
-        report = evaluate(matcher, questions)
+        entries = {e.id: e for e in app.knowledge.entries}
+        report = evaluate(matcher, questions, app.helpdesk.languages, entries)
         if as_json:
             click.echo(report.to_json())
             return
@@ -551,6 +553,9 @@ def _scores_table(report: EvaluationReport) -> str:
         ("auto_answer", "auto"),
         ("wrong_answer", "wrong"),
         ("out_of_scope_escalated", "oos esc"),
+        ("reply_language", "reply lang"),
+        ("reply_language_invited", "reply lang (invited)"),
+        ("answer_in_language", "answer in lang"),
         ("latency_p50_ms", "p50 ms"),
         ("latency_p95_ms", "p95 ms"),
     ]

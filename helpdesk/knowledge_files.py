@@ -49,6 +49,9 @@ _KNOWN_FIELDS = (
     "status",
 )
 _TRANSLATED_TITLE = re.compile(r"^title_([A-Za-z]{2,3}(?:[-_][A-Za-z]{2,4})?)$")
+# unreviewed_bs: machine-assisted — a translation nobody has reviewed yet, and how it was
+# made; a reviewer clears it by deleting the line.
+_UNREVIEWED = re.compile(r"^unreviewed_([A-Za-z]{2,3}(?:[-_][A-Za-z]{2,4})?)$")
 _LANGUAGE_MARK = re.compile(r"^\s*<!--\s*lang:\s*([A-Za-z_-]+)\s*-->\s*$", re.MULTILINE)
 _SKIPPED_IN_FOLDERS = ("readme", "_", ".")  # notes beside the entries, not entries
 _LINK_PROBLEM = "a symbolic link: links in a knowledge folder are not followed (put the file here)"
@@ -197,18 +200,22 @@ def _read_file(path: Path, result: KnowledgeFiles, *, follow_link: bool) -> Entr
         problem(f"unknown status {status_raw!r}: use published, draft or retired")
         status = EntryStatus.DRAFT
     titles: dict[str, str] = {}
+    unreviewed: dict[str, str] = {}
     for key in meta:
-        translated = _TRANSLATED_TITLE.match(key)
+        translated = _TRANSLATED_TITLE.match(key) or _UNREVIEWED.match(key)
         if translated:
             code = normalize_language_code(translated[1])
-            title_text = _text(meta, key, problem)
+            value = _text(meta, key, problem)
             if code is None:
                 problem(f"{key}: {translated[1]!r} is not a language code", warning=True)
-            elif title_text:
-                titles[code] = title_text
+            elif value:
+                (titles if key.startswith("title_") else unreviewed)[code] = value
         elif key not in _KNOWN_FIELDS:
             problem(f"unknown field {key!r} is ignored", warning=True)
     body, sections = _split_languages(post.content, problem)
+    for code in unreviewed:
+        if code not in sections:
+            problem(f"unreviewed_{code}: there is no <!-- lang: {code} --> section", warning=True)
     _check_limits(title, questions, body, sections, titles, meta, problem)
     if entry_id and path.stem != entry_id:
         problem(f"file name does not match id {entry_id!r} (expected {entry_id}.md)", warning=True)
@@ -227,7 +234,7 @@ def _read_file(path: Path, result: KnowledgeFiles, *, follow_link: bool) -> Entr
             source=_text(meta, "source", problem),
             status=status,
             translations=tuple(
-                Translation(code, titles.get(code, title), text)
+                Translation(code, titles.get(code, title), text, unreviewed.get(code))
                 for code, text in sections.items()
                 if code != lang
             ),
@@ -349,6 +356,9 @@ def dump_entry(entry: Entry) -> str:
     for translation in entry.translations:
         if translation.title != entry.title:
             meta[f"title_{translation.lang}"] = translation.title
+    for translation in entry.translations:
+        if translation.unreviewed:
+            meta[f"unreviewed_{translation.lang}"] = translation.unreviewed
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=4096)
     sections = "".join(f"\n<!-- lang: {t.lang} -->\n{t.body.strip()}\n" for t in entry.translations)
     return f"---\n{front}---\n{entry.body.strip()}\n{sections}"

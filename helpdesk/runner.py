@@ -170,6 +170,8 @@ async def run(settings: Settings) -> int:
                 file=sys.stderr,
             )
         await app.knowledge.refresh()
+        # The language identifier's models, loaded now rather than at the first message.
+        await asyncio.to_thread(app.helpdesk.languages.load)
         if settings.matrix_configured or settings.telegram_configured:
             return await serve(app, settings)
         people = await ensure_local_people(app)

@@ -118,6 +118,11 @@ class _People:
     async def touch(self, identity: ChatIdentity, at: datetime) -> None:
         self.store.last_seen[identity] = at
 
+    async def remember_language(self, identity: ChatIdentity, language: str) -> None:
+        for person in self.store.people.values():
+            if identity in person.identities:
+                person.last_language = language
+
     async def reachable_at(self, person_id: int) -> ChatIdentity | None:
         person = self.store.people.get(person_id)
         if person is None or not person.identities:

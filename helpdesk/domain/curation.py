@@ -90,6 +90,17 @@ def describe_change(before: Entry | None, after: Entry) -> str:
     if before.status != after.status:
         changes.append(f"status {before.status} → {after.status}")
     changes += [f for f in _FIELDS if getattr(before, f) != getattr(after, f)]
+    translated_before = {tr.lang: tr for tr in before.translations}
+    translated_after = {tr.lang: tr for tr in after.translations}
+    languages = sorted(translated_before.keys() | translated_after.keys())
+    touched = [
+        ("+" if code not in translated_before else "-" if code not in translated_after else "")
+        + code
+        for code in languages
+        if translated_before.get(code) != translated_after.get(code)
+    ]
+    if touched:
+        changes.append("translations " + " ".join(touched))
     added = len(set(after.questions) - set(before.questions))
     removed = len(set(before.questions) - set(after.questions))
     if added or removed:

@@ -4,9 +4,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from helpdesk.domain.errors import InvalidEntry
+from helpdesk.domain.transliteration import to_serbian_cyrillic
 
 __all__ = [
     "ENTRY_ID_PATTERN",
@@ -32,11 +34,15 @@ class EntryStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Translation:
-    """An entry's title and answer in another language than its own."""
+    """An entry's title and answer in another language than its own.
+
+    ``unreviewed`` says how a translation nobody has reviewed yet was made
+    ("machine-assisted"); None once a reviewer cleared it."""
 
     lang: str
     title: str
     body: str
+    unreviewed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,30 +76,58 @@ class Entry:
     def is_published(self) -> bool:
         return self.status is EntryStatus.PUBLISHED
 
+    @cached_property
+    def versions(self) -> dict[str, Translation]:
+        """The entry in each language it has, by code: its own, each translation, and
+        Serbian in Cyrillic made from Serbian in Latin script when it has that."""
+        found = {self.lang: Translation(self.lang, self.title, self.body)}
+        for translation in self.translations:
+            found.setdefault(translation.lang, translation)
+        latin = found.get("sr-Latn")
+        if latin is not None and "sr" not in found:
+            found["sr"] = Translation(
+                "sr",
+                to_serbian_cyrillic(latin.title),
+                to_serbian_cyrillic(latin.body),
+                latin.unreviewed,
+            )
+        return found
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Every language the entry can be read in."""
+        return tuple(self.versions)
+
     def in_language(self, languages: Sequence[str]) -> Translation:
         """Title and answer in the first of ``languages`` the entry has (codes, most wanted
         first: ``sr-Latn`` before ``sr``); else in the entry's own language."""
-        own = Translation(self.lang, self.title, self.body)
-        by_code = {t.lang: t for t in self.translations}
+        versions = self.versions
         for code in languages:
-            if code == self.lang:
-                return own
-            if code in by_code:
-                return by_code[code]
-        return own
+            if code in versions:
+                return versions[code]
+        return versions[self.lang]
 
     @property
     def phrasings(self) -> tuple[str, ...]:
-        """Everything a question is matched against: the title and every phrasing."""
-        return (self.title, *self.questions)
+        """Everything a question is matched against: the title in every language the
+        entry has, and every phrasing. A translated title is a way of asking in that
+        language that nobody had to write by hand."""
+        titles = dict.fromkeys(v.title for v in self.versions.values())
+        return (*titles, *self.questions)
 
 
 def translations_to_json(translations: Sequence[Translation]) -> list[dict[str, str]]:
-    return [{"lang": t.lang, "title": t.title, "body": t.body} for t in translations]
+    return [
+        {"lang": t.lang, "title": t.title, "body": t.body}
+        | ({"unreviewed": t.unreviewed} if t.unreviewed else {})
+        for t in translations
+    ]
 
 
 def translations_from_json(data: Sequence[dict[str, str]] | None) -> tuple[Translation, ...]:
-    return tuple(Translation(t["lang"], t["title"], t["body"]) for t in data or ())
+    return tuple(
+        Translation(t["lang"], t["title"], t["body"], t.get("unreviewed")) for t in data or ()
+    )
 
 
 def entry_to_json(entry: Entry) -> dict[str, object]:

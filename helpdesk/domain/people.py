@@ -35,6 +35,8 @@ class Person:
     capacity: int = 3  # open tickets an expert takes at once
     away_until: datetime | None = None
     ui_language: str | None = None  # chosen with /language; wins over everything else
+    # The language they last wrote a message in (identified): replies follow it.
+    last_language: str | None = None
     timezone: str = DEFAULT_TIMEZONE
     identities: list[ChatIdentity] = field(default_factory=list)
     created_at: datetime | None = None

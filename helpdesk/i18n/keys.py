@@ -157,6 +157,7 @@ class Msg(StrEnum):
     INTRODUCE_DONE = "introduce.done"
     CURATE_FILE_FAILED = "curate.file_failed"
     CURATE_TOO_MANY_PHRASINGS = "curate.too_many_phrasings"
+    CURATE_MISSING_LANGUAGES = "curate.missing_languages"
     # The command menu of chat apps that show one (Telegram)
     MENU_HELP = "menu.help"
     MENU_ASK = "menu.ask"

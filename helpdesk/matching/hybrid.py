@@ -29,7 +29,7 @@ from helpdesk.matching.normalize import normalize_text
 from helpdesk.matching.semantic import Embedder, SemanticIndex, Vectors
 from helpdesk.matching.whitening import apply, within_entry_whitening
 
-__all__ = ["ANSWER_CHARACTERS", "HybridMatcher", "HybridWeights", "phrasing_key"]
+__all__ = ["ANSWER_CHARACTERS", "HybridMatcher", "HybridWeights", "answer_texts", "phrasing_key"]
 
 # The beginning of an answer says what it is about; embedding all of it costs more and
 # measured no better (tests/data/questions.jsonl, 300, 600, 1000 characters and whole).
@@ -66,6 +66,17 @@ def phrasing_key(kind: str, text: str) -> str:
     return f"{kind}\x00{text}"
 
 
+def answer_texts(entry: Entry) -> tuple[str, ...]:
+    """What an entry's answer is compared through: the start of its title and answer in
+    each language it is written in (an official asking in Albanian is closest to the
+    Albanian answer). None for an answer too short to say what it is about."""
+    return tuple(
+        f"{version.title}\n\n{version.body}"[:ANSWER_CHARACTERS]
+        for version in entry.versions.values()
+        if len(version.body) >= MEANINGFUL_ANSWER
+    )
+
+
 class HybridMatcher:
     """Lexical and semantic scores combined; falls back to lexical for entries without vectors."""
 
@@ -78,7 +89,8 @@ class HybridMatcher:
         weights: HybridWeights | None = None,
     ) -> None:
         """``vectors`` maps ``phrasing_key("question", phrasing)`` and
-        ``phrasing_key("answer", entry.id)`` to unit vectors (see ``vectors_needed``)."""
+        ``phrasing_key("answer", text)`` (``answer_texts``) to unit vectors (see
+        ``vectors_needed``)."""
         self.policy = policy or MatchPolicy()
         self.weights = weights or HybridWeights()
         self.lexical = FuzzyMatcher(entries, self.policy)
@@ -99,14 +111,23 @@ class HybridMatcher:
         matrix = apply(self._transform, matrix)
         self._phrasings = SemanticIndex(matrix, owners, len(published))
         self._centroids, self._has_centroid = _centroids(matrix, owners, len(published))
-        answers = [vectors.get(phrasing_key("answer", entry.id)) for entry in published]
-        self._has_answer = np.array([a is not None for a in answers], dtype=bool)
-        self._answers = apply(
-            self._transform,
-            np.array(
-                [a if a is not None else np.zeros(dimensions, np.float32) for a in answers],
-                dtype=np.float32,
-            ).reshape(-1, dimensions),
+        answer_rows: list[Vectors] = []
+        answer_owners: list[int] = []
+        for index, entry in enumerate(published):
+            for text in answer_texts(entry):
+                vector = vectors.get(phrasing_key("answer", text))
+                if vector is not None:
+                    answer_rows.append(vector)
+                    answer_owners.append(index)
+        self._has_answer = np.bincount(answer_owners, minlength=len(published)) > 0
+        # An entry's answer in each of its languages; the closest one counts.
+        self._answers = SemanticIndex(
+            apply(
+                self._transform,
+                np.array(answer_rows, dtype=np.float32).reshape(-1, dimensions),
+            ),
+            np.array(answer_owners, dtype=np.int64),
+            len(published),
         )
         self.embedded_questions = 0  # how often the embedding was needed (for benchmarks)
 
@@ -120,9 +141,8 @@ class HybridMatcher:
                 continue
             for text in entry.phrasings:
                 needed[phrasing_key("question", text)] = ("question", text)
-            if len(entry.body) >= MEANINGFUL_ANSWER:
-                answer = f"{entry.title}\n\n{entry.body}"[:ANSWER_CHARACTERS]
-                needed[phrasing_key("answer", entry.id)] = ("answer", answer)
+            for text in answer_texts(entry):
+                needed[phrasing_key("answer", text)] = ("answer", text)
         return needed
 
     @property
@@ -159,7 +179,7 @@ class HybridMatcher:
         vector = apply(self._transform, self._embedder.embed_questions([question])[0])
         closest = self._phrasings.entry_similarities(vector)
         centroid = (self._centroids @ vector).astype(np.float64)
-        answer = (self._answers @ vector).astype(np.float64)
+        answer = self._answers.entry_similarities(vector)
         w = self.weights
         # An entry lacking a view is scored on the views it has.
         share_centroid = np.where(self._has_centroid, w.centroid, 0.0)

@@ -1,10 +1,19 @@
 """Asking: a question is matched, then answered, offered as suggestions, or escalated."""
 
 from helpdesk.domain.knowledge import Entry
+from helpdesk.domain.languages import closest_languages
 from helpdesk.domain.questions import Action, AskedQuestion, Feedback, Match
-from helpdesk.i18n import Button, LanguageName, Msg, Quote, QuoteStyle, Reply, Text
+from helpdesk.i18n import (
+    DEFAULT_LANGUAGE,
+    Button,
+    LanguageName,
+    Msg,
+    Quote,
+    QuoteStyle,
+    Reply,
+    Text,
+)
 from helpdesk.matching import MatchPolicy, has_content, suggestions
-from helpdesk.matching.language import guess_language
 from helpdesk.services.curation import WEAK_MATCH, propose_phrasing
 from helpdesk.services.knowledge import KnowledgeIndex
 from helpdesk.services.metrics import count_question
@@ -61,7 +70,7 @@ async def _record(
             normalized=match.normalized,
             action=action or match.action,
             candidates=match.candidates,
-            language=guess_language(text, turn.sender.languages),
+            language=turn.language,
             created_at=turn.now,
         )
     )
@@ -155,15 +164,15 @@ async def escalate_question(turn: Turn, knowledge: KnowledgeIndex, question_id: 
 
 
 def _answer(question: AskedQuestion, entry: Entry, language: str | None) -> Reply:
-    """The entry in the reader's language when it has it; otherwise in its own, saying so."""
+    """The entry in the reader's language when it has it; otherwise in the closest one it
+    has (Bosnian for a reader of Montenegrin), or its own, saying which."""
     qid = question.id
-    wanted = [language, language.split("-")[0]] if language else []
-    shown = entry.in_language([code for code in wanted if code])
+    shown = entry.in_language(closest_languages(language or DEFAULT_LANGUAGE))
     parts: list[Text | Quote] = [
         Quote(shown.title, QuoteStyle.TITLE),
         Quote(shown.body, QuoteStyle.MARKDOWN),
     ]
-    if language and shown.lang.split("-")[0] != language.split("-")[0]:
+    if shown.lang != (language or DEFAULT_LANGUAGE):
         parts.append(Text(Msg.ANSWER_OTHER_LANGUAGE, {"language": LanguageName(shown.lang)}))
     place = ", ".join(p for p in (entry.city, entry.country) if p)
     if place:

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from helpdesk.domain.languages import normalize_language_code
-from helpdesk.domain.people import ChatIdentity, Role
+from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.domain.questions import Feedback
 from helpdesk.domain.schedule import Timings
 from helpdesk.domain.tickets import FollowUp
 from helpdesk.i18n import Msg, Reply
+from helpdesk.matching.language import LanguageIdentifier
 from helpdesk.services import staff
 from helpdesk.services.asking import (
     ask_expert,
@@ -86,6 +87,7 @@ class Helpdesk:
         timings: Timings | None = None,
         write_entry: EntryWriter | None = None,
         pace: Pace | None = None,
+        languages: LanguageIdentifier | None = None,
     ) -> None:
         self.uow = uow
         self.knowledge = knowledge
@@ -94,6 +96,7 @@ class Helpdesk:
         self.timings = timings or Timings()
         self.write_entry = write_entry  # published entries go back to knowledge/ too
         self.pace = pace or Pace()
+        self.languages = languages or LanguageIdentifier()
         self._staff_told: datetime | None = None
         self._in_hand: set[asyncio.Task[bool]] = set()
         self._commands: dict[str, tuple[frozenset[Role] | None, _Handler]] = {
@@ -164,25 +167,47 @@ class Helpdesk:
                 message.platform, message.message_id, person.id if person else None, now
             ):
                 return False
+            app_language = (
+                normalize_language_code(message.language_code) if message.language_code else None
+            )
+            written = self._written_in(message, person, app_language)
             pace = self.pace.check(f"{message.platform}:{message.address}", now)
             if pace != "ok":
                 if pace == "warn":
-                    await Turn(uow, now, identity, person, written=message.text).reply(
+                    await Turn(uow, now, identity, person, written=written).reply(
                         Reply.say(Msg.RATE_LIMITED)
                     )
                 await uow.commit()
                 return True
             if person is not None:
                 await uow.people.touch(identity, now)
-            app_language = (
-                normalize_language_code(message.language_code) if message.language_code else None
-            )
-            turn = Turn(
-                uow, now, identity, person, app_language, self.timings, written=message.text
-            )
+                if written is not None and written != person.last_language:
+                    # Replies follow the language people write in, also later ones to a
+                    # command or a number, which say nothing of it.
+                    person.last_language = written
+                    await uow.people.remember_language(identity, written)
+            turn = Turn(uow, now, identity, person, app_language, self.timings, written=written)
             await self._dispatch(turn, message)
             await uow.commit()
         return True
+
+    def _written_in(
+        self, message: Inbound, person: Person | None, app_language: str | None
+    ) -> str | None:
+        """The language of what the message says, when it says enough: a question, an
+        answer, the text of /ask; not a command, a number or a button."""
+        text = clean_text(message.text) if message.text else ""
+        command = parse_command(text)
+        if command is not None:
+            text = command.args if command.name == "ask" else ""
+        if not text:
+            return None
+        preferred = [*(person.languages if person else ()), app_language]
+        if person is not None and person.last_language:
+            preferred.insert(0, person.last_language)
+        return self.languages.identify(
+            text, [c for c in preferred if c], person.country if person else None
+        )
 
     async def _apologise(self, message: Inbound) -> None:
         """The message could not be handled: say so, and remember it was received."""

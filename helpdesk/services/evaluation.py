@@ -9,16 +9,24 @@ Definitions (per question set, and per language):
 - wrong answer: questions answered directly with any other entry, out-of-scope ones
   included (the costly mistake: a confident answer to the wrong question);
 - out-of-scope escalation: out-of-scope questions that were escalated (or, at worst,
-  offered suggestions a person can refuse: counted separately).
+  offered suggestions a person can refuse: counted separately);
+- reply language: questions whose language is identified as the one they are written in
+  (the reply follows it): for someone the helpdesk knows nothing about, and for an
+  official invited with that language (which decides between the standards of
+  Serbo-Croatian that one sentence does not tell apart);
+- answer in language: in-scope questions whose right entry the official would read in
+  the language they wrote in (the entry is written in it).
 """
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
+from helpdesk.domain.knowledge import Entry
 from helpdesk.domain.questions import Action, Match
 from helpdesk.matching import Matcher
+from helpdesk.matching.language import LanguageIdentifier
 
 __all__ = ["EvaluationReport", "LabelledQuestion", "Scores", "evaluate", "read_labelled"]
 
@@ -72,6 +80,9 @@ class Scores:
     wrong_answer: float = 0.0
     out_of_scope_escalated: float = 0.0
     out_of_scope_suggested: float = 0.0
+    reply_language: float = 0.0
+    reply_language_invited: float = 0.0
+    answer_in_language: float = 0.0
     latency_p50_ms: float = 0.0
     latency_p95_ms: float = 0.0
 
@@ -81,6 +92,9 @@ class _Outcome:
     labelled: LabelledQuestion
     match: Match
     seconds: float
+    identified: str | None = None  # the reply language, for someone unknown
+    identified_invited: str | None = None  # for an official invited with the language
+    entry_languages: tuple[str, ...] = ()  # those the expected entry is written in
 
     @property
     def first(self) -> str | None:
@@ -101,17 +115,31 @@ class EvaluationReport:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
 
 
-def evaluate(matcher: Matcher, questions: Sequence[LabelledQuestion]) -> EvaluationReport:
+def evaluate(
+    matcher: Matcher,
+    questions: Sequence[LabelledQuestion],
+    languages: LanguageIdentifier | None = None,
+    entries: Mapping[str, Entry] | None = None,
+) -> EvaluationReport:
+    """Match every question and count; with ``languages`` (and ``entries``), the reply
+    language and the language of the answer too."""
     outcomes = []
     for labelled in questions:
         start = time.perf_counter()
         match = matcher.match(labelled.question)
-        outcomes.append(_Outcome(labelled, match, time.perf_counter() - start))
-    languages = sorted({o.labelled.lang for o in outcomes})
+        outcome = _Outcome(labelled, match, time.perf_counter() - start)
+        if languages is not None:
+            outcome.identified = languages.identify(labelled.question)
+            outcome.identified_invited = languages.identify(labelled.question, (labelled.lang,))
+        right_entry = entries.get(labelled.expected) if entries and labelled.expected else None
+        if right_entry is not None:
+            outcome.entry_languages = right_entry.languages
+        outcomes.append(outcome)
+    written_in = sorted({o.labelled.lang for o in outcomes})
     report = EvaluationReport(
         overall=_scores(outcomes),
         by_language={
-            lang: _scores([o for o in outcomes if o.labelled.lang == lang]) for lang in languages
+            lang: _scores([o for o in outcomes if o.labelled.lang == lang]) for lang in written_in
         },
     )
     for outcome in outcomes:
@@ -167,6 +195,13 @@ def _scores(outcomes: Sequence[_Outcome]) -> Scores:
         ),
         out_of_scope_suggested=rate(
             sum(o.match.action is Action.SUGGEST for o in outside), len(outside)
+        ),
+        reply_language=rate(sum(o.identified == o.labelled.lang for o in outcomes), len(outcomes)),
+        reply_language_invited=rate(
+            sum(o.identified_invited == o.labelled.lang for o in outcomes), len(outcomes)
+        ),
+        answer_in_language=rate(
+            sum(o.labelled.lang in o.entry_languages for o in inside), len(inside)
         ),
         latency_p50_ms=round(_percentile(latencies, 50), 3),
         latency_p95_ms=round(_percentile(latencies, 95), 3),

@@ -79,6 +79,11 @@ class KnowledgeIndex:
         question, take CPU time."""
         return await asyncio.to_thread(self.current.match, question)
 
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        """The published entries as of the last refresh."""
+        return tuple(self._entries.values())
+
     def entry(self, entry_id: str) -> Entry | None:
         """A published entry as of the last refresh."""
         return self._entries.get(entry_id)

@@ -60,6 +60,10 @@ class PeopleRepository(Protocol):
         """The identity the person used most recently."""
         ...
 
+    async def remember_language(self, identity: ChatIdentity, language: str) -> None:
+        """The language the person behind ``identity`` last wrote in."""
+        ...
+
 
 class InviteRepository(Protocol):
     async def add(self, invite: Invite) -> Invite: ...

@@ -4,6 +4,8 @@
 from datetime import timedelta
 
 from helpdesk.domain.curation import ProposalStatus
+from helpdesk.domain.knowledge import Entry
+from helpdesk.domain.languages import SUPPORTED_LANGUAGES
 from helpdesk.domain.schedule import describe_duration
 from helpdesk.i18n import Button, Msg, Quote, Reply, Text
 from helpdesk.services.audit import actor
@@ -42,7 +44,10 @@ async def promote(turn: Turn, args: str) -> None:
         return
     await turn.reply(
         Reply(
-            (Text(Msg.CURATE_PROMOTED, {"entry": entry.id, "ticket": number}),),
+            (
+                Text(Msg.CURATE_PROMOTED, {"entry": entry.id, "ticket": number}),
+                *_missing_languages(entry),
+            ),
             buttons=(Button(Quote(f"/publish {entry.id}"), f"/publish {entry.id}"),),
         )
     )
@@ -57,7 +62,23 @@ async def publish(turn: Turn, args: str, write: EntryWriter | None) -> None:
     except CurationError as error:
         await _refused(turn, error)
         return
-    await turn.reply(Reply.say(Msg.CURATE_PUBLISHED, entry=entry.id))
+    await turn.reply(
+        Reply((Text(Msg.CURATE_PUBLISHED, {"entry": entry.id}), *_missing_languages(entry)))
+    )
+
+
+def _missing_languages(entry: Entry) -> tuple[Text, ...]:
+    """Which of the bot's languages an entry is not written in yet: officials asking in
+    them read it in the closest one it has, with a note."""
+    missing = [code for code in SUPPORTED_LANGUAGES if code not in entry.languages]
+    if not missing:
+        return ()
+    return (
+        Text(
+            Msg.CURATE_MISSING_LANGUAGES,
+            {"entry": entry.id, "languages": ", ".join(missing), "count": len(missing)},
+        ),
+    )
 
 
 async def retire(turn: Turn, args: str, write: EntryWriter | None) -> None:

@@ -11,13 +11,10 @@ from datetime import datetime
 from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.domain.schedule import Timings
 from helpdesk.i18n import Reply
-from helpdesk.matching.language import guess_language, is_cyrillic
 from helpdesk.services.choices import offered, reshown, resolved, still_open
 from helpdesk.services.ports import UnitOfWork
 
 __all__ = ["Turn", "language_for", "notify", "notify_staff", "queue_reply"]
-
-_CYRILLIC = frozenset({"sr", "mk"})  # the catalogues written in Cyrillic
 
 log = logging.getLogger(__name__)
 
@@ -25,20 +22,16 @@ log = logging.getLogger(__name__)
 def language_for(
     person: Person | None, app_language: str | None = None, written: str | None = None
 ) -> str | None:
-    """The language to write to someone in: their /language choice; else their app's,
-    else their invitation's. Someone who writes in Cyrillic and has not chosen gets
-    Cyrillic back: Serbian rather than Serbian in Latin script, and Serbian or Macedonian
-    (guessed from the text) rather than a language written in Latin letters."""
+    """The language to write to someone in: their /language choice; else the language
+    of the message they just wrote (``written``, identified); else the one they last
+    wrote in; else their chat app's; else their invitation's (None: English)."""
     if person is not None and person.ui_language:
         return person.ui_language
-    base = app_language or (person.languages[0] if person and person.languages else None)
-    if written and is_cyrillic(written) and base not in _CYRILLIC:
-        if base == "sr-Latn":
-            return "sr"
-        known = person.languages if person is not None else ()
-        guessed = guess_language(written, known)
-        return guessed if guessed in _CYRILLIC else "sr"
-    return base
+    if written:
+        return written
+    if person is not None and person.last_language:
+        return person.last_language
+    return app_language or (person.languages[0] if person and person.languages else None)
 
 
 async def queue_reply(
@@ -87,7 +80,7 @@ class Turn:
     person: Person | None
     app_language: str | None = None
     timings: Timings = field(default_factory=Timings)  # what ticket changes schedule
-    written: str | None = None  # the message's text: its script says which script to answer in
+    written: str | None = None  # the language the message was written in, when it tells
     # Whether this turn answered the sender, and whether with numbered choices.
     replied: bool = False
     offered_choices: bool = False

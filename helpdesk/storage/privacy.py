@@ -309,6 +309,7 @@ class SqlPersonalData:
             .values(
                 name=ERASED,
                 ui_language=None,
+                last_language=None,
                 away_until=None,
                 capacity=0,
                 erased_at=now,

@@ -163,6 +163,20 @@ class SqlPeople(_Repository):
             .values(last_seen_at=at)
         )
 
+    async def remember_language(self, identity: ChatIdentity, language: str) -> None:
+        owner = (
+            select(IdentityRow.person_id)
+            .where(IdentityRow.platform == identity.platform)
+            .where(IdentityRow.address == identity.address)
+            .scalar_subquery()
+        )
+        await self.session.execute(
+            update(PersonRow)
+            .where(PersonRow.id == owner)
+            .values(last_language=language)
+            .execution_options(synchronize_session=False)
+        )
+
     async def reachable_at(self, person_id: int) -> ChatIdentity | None:
         row = await self.session.scalar(
             select(IdentityRow)
@@ -187,6 +201,7 @@ class SqlPeople(_Repository):
             capacity=row.capacity,
             away_until=row.away_until,
             ui_language=row.ui_language,
+            last_language=row.last_language,
             timezone=row.timezone,
             identities=[ChatIdentity(i.platform, i.address) for i in identities],
             created_at=row.created_at,
@@ -205,6 +220,7 @@ class SqlPeople(_Repository):
         row.capacity = person.capacity
         row.away_until = person.away_until
         row.ui_language = person.ui_language
+        row.last_language = person.last_language
         row.timezone = person.timezone
         row.created_at = person.created_at
 

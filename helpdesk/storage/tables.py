@@ -94,6 +94,7 @@ class PersonRow(Base):
     capacity: Mapped[int] = mapped_column(default=3)
     away_until: Mapped[datetime | None]
     ui_language: Mapped[str | None] = mapped_column(String(20))
+    last_language: Mapped[str | None] = mapped_column(String(20))  # the one they last wrote in
     timezone: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     # Set when the person asked to be forgotten: the row stays, anonymised, for statistics.

@@ -1,6 +1,9 @@
 """Which language a person gets, and entries in several languages."""
 
+import dataclasses
 from pathlib import Path
+
+import pytest
 
 from helpdesk.domain.knowledge import Entry, Translation
 from helpdesk.domain.people import Person, Role
@@ -25,14 +28,33 @@ def test_the_order_of_preference() -> None:
     assert language_for(person()) is None  # then the catalogues' default, English
 
 
-def test_cyrillic_is_answered_in_cyrillic_unless_the_person_chose() -> None:
-    question = "Како да оснујемо локални савет за безбедност?"
-    assert language_for(person("sr-Latn"), None, question) == "sr"
-    assert language_for(person("en"), None, "Како да основаме локален совет?") == "mk"
-    assert language_for(person("en"), None, question) == "sr"
-    assert language_for(person("mk"), None, question) == "mk"
-    assert language_for(person("sr-Latn", chosen="sr-Latn"), None, question) == "sr-Latn"
-    assert language_for(person("sr-Latn"), None, "Kako da osnujemo savet?") == "sr-Latn"
+def test_the_language_a_message_is_written_in_comes_before_everything_but_a_choice() -> None:
+    assert language_for(person("sr-Latn"), "en", "sr") == "sr"
+    assert language_for(person("en", chosen="sr-Latn"), None, "sr") == "sr-Latn"
+    last = Person("Ana", Role.OFFICIAL, languages=("en",), last_language="sq")
+    assert language_for(last, "en") == "sq"  # a command says nothing: the last one holds
+    assert language_for(last, "en", "mk") == "mk"
+
+
+@pytest.mark.parametrize(
+    ("languages", "question", "language"),
+    [
+        (("sr-Latn",), "Како да оснујемо локални савет за безбедност?", "sr"),
+        (("en",), "Како да основаме локален совет за безбедност?", "mk"),
+        (("en",), "Kako da osnujemo lokalni savet za bezbednost u opštini?", "sr-Latn"),
+        (("hr",), "Kako osnovati lokalno vijeće za sigurnost u općini?", "hr"),
+        (("en",), "Si të krijojmë një Këshill Vendor të Sigurisë?", "sq"),
+        (("mk",), "Comment créer un conseil local de sécurité ?", "fr"),
+    ],
+)
+async def test_replies_follow_the_language_of_the_question(
+    chat: Chat, languages: tuple[str, ...], question: str, language: str
+) -> None:
+    await chat.add_person("ana", Role.OFFICIAL, languages=languages)
+    reply = await chat.said_to("ana", question)
+    assert reply.language == language
+    # A command or a number says nothing of a language: the one last written holds.
+    assert (await chat.said_to("ana", "/help")).language == language
 
 
 def test_a_knowledge_file_with_other_languages_round_trips(tmp_path: Path) -> None:
@@ -61,11 +83,11 @@ async def test_an_answer_comes_in_the_readers_language_or_says_it_does_not(
     chat: Chat, store: FakeStore
 ) -> None:
     lsc = store.entries["lsc-setup"]
-    store.entries["lsc-setup"] = Entry(**{**lsc.__dict__, "translations": (SERBIAN,)})
+    store.entries["lsc-setup"] = dataclasses.replace(lsc, translations=(SERBIAN,))
     store.entry_changes += 1
     await chat.add_person("milica", Role.OFFICIAL, languages=("sr",))
     await chat.add_person("arta", Role.OFFICIAL, languages=("sq",))
-    answer = await chat.said_to("milica", "Kako osnovati lokalni savjet za bezbjednost?")
+    answer = await chat.said_to("milica", "Како основати локални савет за безбедност?")
     assert answer.text.startswith("Оснивање локалног савета за безбедност")
     assert answer.language == "sr"
     assert "not written in your language" not in answer.text

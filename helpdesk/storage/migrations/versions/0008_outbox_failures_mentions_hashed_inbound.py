@@ -1,5 +1,5 @@
 """outbox: a final failed state and the people each message mentions; inbound ids hashed;
-menus kept as a stack of messages with choices
+menus kept as a stack of messages with choices; the language people last wrote in
 
 Revision ID: 0008
 Revises: 0007
@@ -43,6 +43,8 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_outbox_mentions_person_id"), "outbox_mentions", ["person_id"], unique=False
     )
+    with op.batch_alter_table("people", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("last_language", sa.String(length=20), nullable=True))
     # Menus were one list of actions; they are a stack of messages now. The choices open
     # at the upgrade are dropped (a number then says so), rather than guessed.
     op.execute("DELETE FROM menus")
@@ -66,6 +68,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("people", schema=None) as batch_op:
+        batch_op.drop_column("last_language")
     op.execute("DELETE FROM menus")
     with op.batch_alter_table("menus", schema=None) as batch_op:
         batch_op.drop_column("live")
