@@ -114,7 +114,7 @@ async def test_an_answer_with_its_keyboard_and_feedback(
 ) -> None:
     tbot.start()
     ana = await tbot.register("ana")
-    api.send(ana, "Kako osnovati lokalni savjet za bezbjednost?")
+    api.send(ana, "How do we set up a local safety council?")
     answer = await api.expect(ana.id, "Setting up a Local Safety Council")
     assert "Good practice from Danilovgrad, Montenegro." in answer.text
     assert "<b>Setting up a Local Safety Council</b>" in answer.html
@@ -180,7 +180,7 @@ async def test_markup_cyrillic_and_odd_input_get_clear_replies(
     api.send(ana, "<b>Како</b> да <script>formираме</script> локален совет за безбедност & мир?")
     await api.expect(ana.id, "")
     api.send_non_text(ana)
-    await api.expect(ana.id, "I can only read text messages")
+    await api.expect(ana.id, "Можам да читам само текстуални пораки")  # her last language
     api.send(ana, "/frobnicate")
     await api.expect(ana.id, "/help")
     assert api.rejected == []

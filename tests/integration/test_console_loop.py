@@ -74,7 +74,7 @@ async def test_question_ticket_expert_answer_rating(console: Console, app: App) 
 
 
 async def test_a_known_question_is_answered_from_the_knowledge_base(console: Console) -> None:
-    printed = await console.type("kako osnovati lokalni savjet za bezbjednost")
+    printed = await console.type("how do we set up a local safety council")
     assert "Setting up a Local Safety Council" in printed
     assert "Good practice from Danilovgrad, Montenegro." in printed
     assert "1) Helpful" in printed and "3) Ask an expert" in printed
