@@ -38,8 +38,8 @@ from helpdesk.domain.schedule import describe_duration
 from helpdesk.domain.tickets import Ticket, TicketStatus
 from helpdesk.knowledge_files import KnowledgeFiles, dump_entry, read_knowledge, write_entries
 from helpdesk.services.audit import record
+from helpdesk.services.context import Context
 from helpdesk.services.curation import (
-    CurationError,
     EntryWriter,
     add_phrasing,
     decide_proposal,
@@ -50,14 +50,13 @@ from helpdesk.services.curation import (
 )
 from helpdesk.services.delivery import resend
 from helpdesk.services.evaluation import EvaluationReport, evaluate, read_labelled
+from helpdesk.services.follow_through import overdue as overdue_tickets
 from helpdesk.services.knowledge import import_entries
-from helpdesk.services.lifecycle import SYSTEM
-from helpdesk.services.lifecycle import overdue as overdue_tickets
 from helpdesk.services.ports import UnitOfWork
 from helpdesk.services.privacy import AlreadyErased, erase_person, export_person
+from helpdesk.services.refusals import Refused
 from helpdesk.services.reports import find_gaps, summarise, weekly
-from helpdesk.services.tickets import AssignmentRefused, assign_by_staff
-from helpdesk.services.turn import Turn
+from helpdesk.services.tickets import assign_by_staff
 from helpdesk.settings import Settings, SettingsError, load_settings, parse_span
 from helpdesk.storage.database import Database, DatabaseError, backup_sqlite
 
@@ -272,7 +271,7 @@ async def _curating(app: App, action: Callable[[UnitOfWork], Awaitable[T]]) -> T
     async with app.uow() as uow:
         try:
             result = await action(uow)
-        except CurationError as error:
+        except Refused as error:
             raise Failure(app.translator.translate(error.key, "en", error.params)) from None
         await uow.commit()
     return result
@@ -943,11 +942,11 @@ def ticket_assign(number: int, expert_id: int) -> None:
     @with_app
     async def run(app: App) -> str:
         async with app.uow() as uow:
-            turn = Turn(uow, app.clock(), SYSTEM, None, timings=app.helpdesk.timings)
+            context = Context(uow, app.clock(), app.helpdesk.timings)
             try:
-                expert = await assign_by_staff(turn, number, expert_id, _author())
-            except AssignmentRefused as refused:
-                raise Failure(str(refused)) from None
+                expert = await assign_by_staff(context, number, expert_id, _author())
+            except Refused as refused:
+                raise Failure(app.translator.translate(refused.key, "en", refused.params)) from None
             await uow.commit()
         return expert.name
 

@@ -2,7 +2,7 @@
 
 APScheduler only keeps time here; what is due lives in the database (the
 ``scheduled_actions`` table), so a restart loses nothing and a second bot process on the
-same database never runs an action twice (see ``helpdesk.services.lifecycle``). Nothing
+same database never runs an action twice (see ``helpdesk.services.due``). Nothing
 platform-specific: reminders and follow-ups go out through the outbox like any reply.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from helpdesk.domain.schedule import Timings
-from helpdesk.services.lifecycle import run_due
+from helpdesk.services.due import run_due
 from helpdesk.services.ports import Clock, UnitOfWorkFactory
 from helpdesk.services.privacy import apply_retention
 

@@ -11,8 +11,8 @@ from helpdesk.i18n import Reply, Translator
 from helpdesk.matching.fuzzy import FuzzyMatcher
 from helpdesk.services.conversation import Helpdesk, Inbound
 from helpdesk.services.delivery import deliver_pending
+from helpdesk.services.due import run_due
 from helpdesk.services.knowledge import KnowledgeIndex, import_entries
-from helpdesk.services.lifecycle import run_due
 from helpdesk.services.ports import Clock, UnitOfWorkFactory
 
 ENTRIES = (

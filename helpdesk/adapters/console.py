@@ -16,9 +16,9 @@ from helpdesk.bootstrap import App
 from helpdesk.domain.languages import SUPPORTED_LANGUAGES
 from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.i18n import Msg, Reply, Text
+from helpdesk.services.chat.people import ROLE_TEXT
 from helpdesk.services.conversation import Inbound
 from helpdesk.services.delivery import deliver_pending
-from helpdesk.services.registration import ROLE_TEXT
 
 __all__ = ["PLATFORM", "ConsoleChat", "ensure_local_people"]
 

@@ -63,6 +63,9 @@ class Msg(StrEnum):
     # Staff
     STAFF_NO_EXPERT = "staff.no_expert"
     STAFF_INTERNAL_ERROR = "staff.internal_error"
+    ASSIGN_NO_TICKET = "assign.no_ticket"
+    ASSIGN_NOT_EXPERT = "assign.not_expert"
+    ASSIGN_OWN_QUESTION = "assign.own_question"
     # Ticket lists
     TICKETS_NONE = "tickets.none"
     TICKETS_OWN = "tickets.own"

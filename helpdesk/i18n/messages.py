@@ -2,8 +2,9 @@
 
 A ``Reply`` is a list of parts, each either a ``Text`` (a catalogue key and its
 parameters, translated for the recipient) or a ``Quote`` (someone's words or a
-knowledge entry, shown as written), plus buttons. Buttons carry a command line
-as their action, so a platform without buttons can send the same command.
+knowledge entry, shown as written), plus buttons. A button's action is a typed value
+(helpdesk.domain.actions), written as the command a person could type, so a platform
+without buttons can send the same command.
 """
 
 from collections.abc import Mapping
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeAlias
 
+from helpdesk.domain.actions import ChatAction, line, parse
 from helpdesk.i18n.keys import Msg
 
 __all__ = ["Button", "LanguageName", "Param", "Part", "Quote", "QuoteStyle", "Reply", "Text"]
@@ -49,7 +51,12 @@ Part: TypeAlias = Text | Quote
 @dataclass(frozen=True)
 class Button:
     label: Part
-    action: str  # a command line, e.g. "/feedback 12 helpful"
+    action: ChatAction
+
+    @property
+    def line(self) -> str:
+        """The action as written: ``/feedback 12 helpful``."""
+        return line(self.action)
 
 
 @dataclass(frozen=True)
@@ -76,9 +83,7 @@ class Reply:
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "parts": [_part_to_json(p) for p in self.parts],
-            "buttons": [
-                {"label": _part_to_json(b.label), "action": b.action} for b in self.buttons
-            ],
+            "buttons": [{"label": _part_to_json(b.label), "action": b.line} for b in self.buttons],
             "ref": self.ref,
         }
         if self.ephemeral:
@@ -91,13 +96,18 @@ class Reply:
     def from_json(cls, data: Mapping[str, Any]) -> "Reply":
         return cls(
             parts=tuple(_part_from_json(p) for p in data["parts"]),
-            buttons=tuple(
-                Button(_part_from_json(b["label"]), str(b["action"])) for b in data["buttons"]
-            ),
+            buttons=tuple(_button_from_json(b) for b in data["buttons"]),
             ref=data.get("ref"),
             ephemeral=bool(data.get("ephemeral", False)),
             confirms=bool(data.get("confirms", False)),
         )
+
+
+def _button_from_json(data: Mapping[str, Any]) -> Button:
+    action = parse(str(data["action"]))
+    if action is None:
+        raise ValueError(f"not a button's action: {data['action']!r}")
+    return Button(_part_from_json(data["label"]), action)
 
 
 def _part_to_json(part: Part) -> dict[str, Any]:

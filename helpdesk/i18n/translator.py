@@ -83,7 +83,7 @@ class Translator:
     def render(self, reply: Reply, language: str | None) -> RenderedReply:
         """Plain text, paragraphs separated by a blank line."""
         text = "\n\n".join(self.part(p, language) for p in reply.parts)
-        buttons = tuple((self.part(b.label, language), b.action) for b in reply.buttons)
+        buttons = tuple((self.part(b.label, language), b.line) for b in reply.buttons)
         return RenderedReply(text, buttons)
 
     def _param(self, value: Param, language: str | None) -> str:

@@ -33,7 +33,8 @@ class Menu:
 
     @property
     def actions(self) -> tuple[str, ...]:
-        return tuple(b.action for b in self.reply.buttons)
+        """Its buttons' actions, written out (what a number picks)."""
+        return tuple(b.line for b in self.reply.buttons)
 
 
 @dataclass(frozen=True)

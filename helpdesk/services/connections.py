@@ -1,111 +1,89 @@
 """Peer exchange: an official asks to talk with the city whose practice answered them.
 
 Staff are told, naming both cities; they ask the other city. Nothing is shared until
-that city agrees: then staff send ``/introduce N`` with the city's contact, the official
+that city agrees: then staff introduce them with the city's contact, the official
 receives it, and staff get the official's details to pass on. The official agreed by
-asking.
-"""
+asking."""
+
+from dataclasses import dataclass
 
 from helpdesk.domain.audit import AuditAction
 from helpdesk.domain.curation import ConnectionRequest, ConnectionStatus
+from helpdesk.domain.people import Person
 from helpdesk.i18n import Msg, Quote, Reply, Text
-from helpdesk.services.audit import actor, record
-from helpdesk.services.commands import parse_number
-from helpdesk.services.tickets import place_of
-from helpdesk.services.turn import Turn
+from helpdesk.services.audit import record
+from helpdesk.services.context import Context
+from helpdesk.services.messenger import notify, notify_staff
+from helpdesk.services.notices import place_of
+from helpdesk.services.refusals import Refused
 
-__all__ = ["introduce", "request_connection"]
+__all__ = ["Introduction", "introduce", "request_connection"]
 
 
-async def request_connection(turn: Turn, args: str) -> None:
-    """``/connect Q``: the button under an answer drawn from a city's practice."""
-    number = parse_number(args) if args else None
-    question = await turn.uow.questions.get(number) if number is not None else None
-    entry = (
-        await turn.uow.entries.get(question.entry_id) if question and question.entry_id else None
-    )
-    if question is None or question.person_id != turn.sender_id or entry is None or not entry.city:
-        await turn.reply(Reply.say(Msg.CHOICE_EXPIRED))
-        return
-    request = await turn.uow.connections.add(
+async def request_connection(ctx: Context, official: Person, question_id: int) -> ConnectionRequest:
+    """The official asks to meet the city whose practice answered ``question_id``; staff
+    are told (the city asked, not yet who asks)."""
+    question = await ctx.uow.questions.get(question_id)
+    entry = await ctx.uow.entries.get(question.entry_id) if question and question.entry_id else None
+    if question is None or question.person_id != official.id or entry is None or not entry.city:
+        raise Refused(Msg.CHOICE_EXPIRED)
+    assert official.id is not None
+    request = await ctx.uow.connections.add(
         ConnectionRequest(
-            official_id=turn.sender_id,
+            official_id=official.id,
             entry_id=entry.id,
             to_city=entry.city,
-            created_at=turn.now,
+            created_at=ctx.now,
             question_id=question.id,
         )
     )
-    official = turn.sender
-    await turn.notify_staff(
-        Reply(
-            (
-                Text(
-                    Msg.CONNECT_STAFF,
-                    {
-                        "request": request.id or 0,
-                        "place": place_of(official),
-                        "city": entry.city,
-                        "title": Quote(entry.title),
-                    },
-                ),
-            ),
-            mentions=(turn.sender_id,),
-        )
+    told = Text(
+        Msg.CONNECT_STAFF,
+        {
+            "request": request.id or 0,
+            "place": place_of(official),
+            "city": entry.city,
+            "title": Quote(entry.title),
+        },
     )
-    await turn.reply(Reply.say(Msg.CONNECT_REQUESTED, city=entry.city))
+    await notify_staff(ctx.uow, Reply((told,), mentions=(official.id,)), ctx.now)
+    return request
 
 
-async def introduce(turn: Turn, args: str) -> None:
-    """``/introduce N CONTACT``: the other city agreed; its contact goes to the official,
-    and the official's details to staff."""
-    parts = args.split(None, 1)
-    number = parse_number(parts[0]) if parts else None
-    if number is None or len(parts) != 2:
-        await turn.reply(Reply.say(Msg.INTRODUCE_USAGE))
-        return
-    request = await turn.uow.connections.get(number)
+@dataclass(frozen=True)
+class Introduction:
+    """A request the other city agreed to: the official, and where staff reach them."""
+
+    request: ConnectionRequest
+    official: Person
+    reach: str
+
+
+async def introduce(ctx: Context, number: int, contact: str, who: str) -> Introduction:
+    """The other city agreed: its contact goes to the official; the official's details
+    are returned for staff to pass on. Audited."""
+    request = await ctx.uow.connections.get(number)
     if request is None or request.status is not ConnectionStatus.REQUESTED:
-        await turn.reply(Reply.say(Msg.INTRODUCE_UNKNOWN, request=number))
-        return
-    official = await turn.uow.people.get(request.official_id)
-    entry = await turn.uow.entries.get(request.entry_id)
-    if official is None:
-        await turn.reply(Reply.say(Msg.INTRODUCE_UNKNOWN, request=number))
-        return
+        raise Refused(Msg.INTRODUCE_UNKNOWN, request=number)
+    official = await ctx.uow.people.get(request.official_id)
+    entry = await ctx.uow.entries.get(request.entry_id)
+    if official is None or official.id is None:
+        raise Refused(Msg.INTRODUCE_UNKNOWN, request=number)
     request.status = ConnectionStatus.INTRODUCED
-    await turn.uow.connections.save(request)
+    await ctx.uow.connections.save(request)
     await record(
-        turn.uow,
-        turn.now,
-        actor(turn.sender),
+        ctx.uow,
+        ctx.now,
+        who,
         AuditAction.INTRODUCE,
         f"connection:{number}",
         f"person:{request.official_id} to {request.to_city}",
     )
     title = entry.title if entry else request.entry_id
-    await turn.notify(
-        official,
-        Reply.say(
-            Msg.CONNECT_AGREED, city=request.to_city, title=Quote(title), contact=Quote(parts[1])
-        ),
+    agreed = Reply.say(
+        Msg.CONNECT_AGREED, city=request.to_city, title=Quote(title), contact=Quote(contact)
     )
-    identity = await turn.uow.people.reachable_at(official.id or 0)
+    await notify(ctx.uow, official, agreed, ctx.now)
+    identity = await ctx.uow.people.reachable_at(official.id)
     reach = f"{identity.platform}: {identity.address}" if identity else "-"
-    await turn.reply(
-        Reply(
-            (
-                Text(
-                    Msg.INTRODUCE_DONE,
-                    {
-                        "request": number,
-                        "city": request.to_city,
-                        "name": official.name,
-                        "place": place_of(official),
-                        "reach": reach,
-                    },
-                ),
-            ),
-            mentions=(request.official_id,),
-        )
-    )
+    return Introduction(request, official, reach)

@@ -7,42 +7,23 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from helpdesk.domain.actions import ChatAction, GiveFeedback, RateTicket
 from helpdesk.domain.languages import normalize_language_code
 from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.domain.questions import Feedback
 from helpdesk.domain.schedule import Timings
-from helpdesk.domain.tickets import FollowUp
 from helpdesk.i18n import Msg, Reply
 from helpdesk.matching.language import LanguageIdentifier
-from helpdesk.services import staff
-from helpdesk.services.asking import (
-    ask_expert,
-    ask_question,
-    escalate_question,
-    give_feedback,
-    pick_suggestion,
-)
+from helpdesk.services.chat import asking, connections, people, staff, tickets
+from helpdesk.services.chat.resources import Resources
 from helpdesk.services.choices import reshown
 from helpdesk.services.commands import Command, parse_command, parse_number
-from helpdesk.services.connections import introduce, request_connection
 from helpdesk.services.curation import EntryWriter
 from helpdesk.services.input import InputLimits, check_question, clean_text, too_long
 from helpdesk.services.knowledge import KnowledgeIndex
+from helpdesk.services.messenger import notify_staff
 from helpdesk.services.pace import Pace
 from helpdesk.services.ports import Clock, UnitOfWorkFactory
-from helpdesk.services.privacy import forget
-from helpdesk.services.registration import choose_language, help_for, register
-from helpdesk.services.tickets import (
-    answer_ticket,
-    cancel_ticket,
-    come_back,
-    decline_ticket,
-    follow_up_ticket,
-    list_tickets,
-    rate_ticket,
-    score_ticket,
-    set_away,
-)
 from helpdesk.services.turn import Turn
 
 __all__ = ["Helpdesk", "Inbound"]
@@ -70,7 +51,7 @@ _POSITIVE = frozenset({"👍", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "
 _NEGATIVE = frozenset({"👎", "👎🏻", "👎🏼", "👎🏽", "👎🏾", "👎🏿", "❌", "-1"})
 
 
-_Handler = Callable[[Turn, Command, Inbound], Awaitable[None]]
+_Handler = Callable[[Turn, Command, Resources], Awaitable[None]]
 _STAFF = frozenset({Role.STAFF})
 _TELL_STAFF_EVERY = timedelta(minutes=10)  # about messages that could not be handled
 
@@ -100,34 +81,39 @@ class Helpdesk:
         self._staff_told: datetime | None = None
         self._in_hand: set[asyncio.Task[bool]] = set()
         self._commands: dict[str, tuple[frozenset[Role] | None, _Handler]] = {
-            "help": (None, self._help),
-            "ask": (None, self._ask),
-            "tickets": (None, self._tickets),
-            "language": (None, self._language),
-            "cancel": (None, self._cancel),
-            "answer": (frozenset({Role.EXPERT, Role.STAFF}), self._answer),
-            "decline": (frozenset({Role.EXPERT}), self._decline),
+            "help": (None, people.on_help),
+            "ask": (None, asking.on_ask),
+            "tickets": (None, tickets.on_tickets),
+            "language": (None, people.on_language),
+            "cancel": (None, tickets.on_cancel),
+            "answer": (frozenset({Role.EXPERT, Role.STAFF}), tickets.on_answer),
+            "decline": (frozenset({Role.EXPERT}), tickets.on_decline),
             # Actions behind buttons; typed by hand they work the same.
-            "pick": (None, self._pick),
-            "feedback": (None, self._feedback),
-            "escalate": (None, self._escalate),
-            "rate": (None, self._rate),
-            "followup": (None, self._follow_up),
-            "away": (frozenset({Role.EXPERT, Role.STAFF}), self._away),
-            "back": (frozenset({Role.EXPERT, Role.STAFF}), self._back),
+            "pick": (None, asking.on_pick),
+            "feedback": (None, asking.on_feedback),
+            "escalate": (None, asking.on_escalate),
+            "rate": (None, tickets.on_rate),
+            "followup": (None, tickets.on_follow_up),
+            "away": (frozenset({Role.EXPERT, Role.STAFF}), people.on_away),
+            "back": (frozenset({Role.EXPERT, Role.STAFF}), people.on_back),
             # Staff: curation and statistics
-            "promote": (_STAFF, self._promote),
-            "publish": (_STAFF, self._publish),
-            "retire": (_STAFF, self._retire),
-            "phrase": (_STAFF, self._phrase),
-            "proposals": (_STAFF, self._proposals),
-            "accept": (_STAFF, self._accept),
-            "reject": (_STAFF, self._reject),
-            "stats": (_STAFF, self._stats),
-            "introduce": (_STAFF, self._introduce),
-            "connect": (frozenset({Role.OFFICIAL, Role.EXPERT}), self._connect),
-            "forget": (None, self._forget),
+            "promote": (_STAFF, staff.on_promote),
+            "publish": (_STAFF, staff.on_publish),
+            "retire": (_STAFF, staff.on_retire),
+            "phrase": (_STAFF, staff.on_phrase),
+            "proposals": (_STAFF, staff.on_proposals),
+            "accept": (_STAFF, staff.on_decide),
+            "reject": (_STAFF, staff.on_decide),
+            "stats": (_STAFF, staff.on_stats),
+            "introduce": (_STAFF, staff.on_introduce),
+            "connect": (frozenset({Role.OFFICIAL, Role.EXPERT}), connections.on_connect),
+            "forget": (None, people.on_forget),
         }
+
+    @property
+    def resources(self) -> Resources:
+        """What the chat handlers use besides the turn."""
+        return Resources(self.knowledge, self.limits, self.write_entry)
 
     async def handle(self, message: Inbound) -> bool:
         """Handle one message exactly once. False if it had been handled already.
@@ -220,19 +206,17 @@ class Helpdesk:
                     message.platform, message.message_id, person.id if person else None, now
                 ):
                     return
-                turn = Turn(uow, now, identity, person)
-                await turn.reply(Reply.say(Msg.ERROR_INTERNAL))
+                await Turn(uow, now, identity, person).reply(Reply.say(Msg.ERROR_INTERNAL))
                 if self._staff_told is None or now - self._staff_told >= _TELL_STAFF_EVERY:
                     # The apology says the hub team has been told: they are, at most once
                     # every few minutes, with what the log needs and nothing of the message.
                     self._staff_told = now
-                    await turn.notify_staff(
-                        Reply.say(
-                            Msg.STAFF_INTERNAL_ERROR,
-                            platform=message.platform,
-                            at=f"{now:%Y-%m-%d %H:%M:%S} UTC",
-                        )
+                    told = Reply.say(
+                        Msg.STAFF_INTERNAL_ERROR,
+                        platform=message.platform,
+                        at=f"{now:%Y-%m-%d %H:%M:%S} UTC",
                     )
+                    await notify_staff(uow, told, now)
                 await uow.commit()
         except Exception:
             log.exception(
@@ -253,7 +237,7 @@ class Helpdesk:
         command = parse_command(text)
         if turn.person is None:
             if command is not None and command.name == "start":
-                await register(turn, command.args, message.display_name)
+                await people.on_start(turn, command.args, message.display_name)
             else:
                 await turn.reply(Reply.say(Msg.STRANGER))
             return
@@ -266,7 +250,7 @@ class Helpdesk:
                 if problem is not None:
                     await turn.reply(problem)
                     return
-                await answer_ticket(turn, int(ref.removeprefix("ticket:")), text)
+                await tickets.send_answer(turn, int(ref.removeprefix("ticket:")), text)
                 return
 
         number = parse_number(text) if command is None and len(text) <= 3 else None
@@ -288,7 +272,7 @@ class Helpdesk:
         if problem is not None:
             await turn.reply(problem)
             return
-        await ask_question(turn, self.knowledge, text)
+        await asking.on_question(turn, self.resources, text)
 
     async def _reaction(self, turn: Turn, message: Inbound) -> None:
         """👍 or 👎 on one of the bot's messages presses its Helpful or Not helpful button.
@@ -296,18 +280,33 @@ class Helpdesk:
         if turn.person is None or message.reply_to is None:
             return
         key = (message.reaction or "").strip()
-        wanted = " helpful" if key in _POSITIVE else " not_helpful" if key in _NEGATIVE else None
+        wanted = (
+            Feedback.HELPFUL
+            if key in _POSITIVE
+            else Feedback.NOT_HELPFUL
+            if key in _NEGATIVE
+            else None
+        )
         replied = await turn.uow.outbox.sent_reply(message.platform, message.reply_to)
         if wanted is None or replied is None:
             return
-        action = next((b.action for b in replied.buttons if b.action.endswith(wanted)), None)
-        command = parse_command(action) if action else None
+        pressed = next(
+            (
+                b
+                for b in replied.buttons
+                if isinstance(b.action, GiveFeedback | RateTicket)
+                and wanted
+                in (getattr(b.action, "feedback", None), getattr(b.action, "rating", None))
+            ),
+            None,
+        )
+        command = parse_command(pressed.line) if pressed else None
         if command is not None:
             await self._command(turn, command, message)
 
     async def _command(self, turn: Turn, command: Command, message: Inbound) -> None:
         if command.name == "start":
-            await register(turn, command.args, message.display_name)
+            await people.on_start(turn, command.args, message.display_name)
             return
         known = self._commands.get(command.name)
         if known is None:
@@ -320,163 +319,12 @@ class Helpdesk:
         if len(command.args) > self.limits.max_length:
             await turn.reply(too_long(command.args, self.limits.max_length))
             return
-        await handler(turn, command, message)
+        await handler(turn, command, self.resources)
         await turn.chosen(command.line)
 
-    # -- commands ----------------------------------------------------------------------
 
-    async def _help(self, turn: Turn, command: Command, message: Inbound) -> None:
-        await help_for(turn)
-
-    async def _ask(self, turn: Turn, command: Command, message: Inbound) -> None:
-        if not command.args:
-            await turn.reply(Reply.say(Msg.ASK_USAGE))
-            return
-        problem = check_question(command.args, command.args, self.limits)
-        if problem is not None:
-            await turn.reply(problem)
-            return
-        await ask_expert(turn, self.knowledge, command.args)
-
-    async def _tickets(self, turn: Turn, command: Command, message: Inbound) -> None:
-        await list_tickets(turn)
-
-    async def _language(self, turn: Turn, command: Command, message: Inbound) -> None:
-        await choose_language(turn, command.args)
-
-    async def _answer(self, turn: Turn, command: Command, message: Inbound) -> None:
-        parts = command.split(2)
-        number = parse_number(parts[0]) if parts else None
-        if number is None or len(parts) < 2:
-            await turn.reply(Reply.say(Msg.ANSWER_USAGE))
-            return
-        problem = check_question(parts[1], parts[1], self.limits)
-        if problem is not None:
-            await turn.reply(problem)
-            return
-        await answer_ticket(turn, number, parts[1])
-
-    async def _decline(self, turn: Turn, command: Command, message: Inbound) -> None:
-        await _on_ticket(turn, command, decline_ticket, Msg.DECLINE_USAGE)
-
-    async def _cancel(self, turn: Turn, command: Command, message: Inbound) -> None:
-        await _on_ticket(turn, command, cancel_ticket, Msg.CANCEL_USAGE)
-
-    async def _pick(self, turn: Turn, command: Command, message: Inbound) -> None:
-        parts = command.split(2)
-        numbers = [parse_number(p) for p in parts]
-        if len(numbers) == 2 and numbers[0] is not None and numbers[1] is not None:
-            await pick_suggestion(turn, self.knowledge, numbers[0], numbers[1])
-        else:
-            await turn.reply(Reply.say(Msg.CHOICE_EXPIRED))
-
-    async def _feedback(self, turn: Turn, command: Command, message: Inbound) -> None:
-        parts = command.split(2)
-        feedback = _feedback_value(parts[1]) if len(parts) == 2 else None
-        question = parse_number(parts[0]) if parts else None
-        if feedback is None or question is None:
-            await turn.reply(Reply.say(Msg.CHOICE_EXPIRED))
-            return
-        await give_feedback(turn, question, feedback)
-
-    async def _escalate(self, turn: Turn, command: Command, message: Inbound) -> None:
-        question = parse_number(command.args)
-        if question is None:
-            await turn.reply(Reply.say(Msg.CHOICE_EXPIRED))
-            return
-        await escalate_question(turn, self.knowledge, question)
-
-    async def _rate(self, turn: Turn, command: Command, message: Inbound) -> None:
-        """``/rate N helpful|not_helpful`` (the buttons under an answer) or
-        ``/rate N 1-5 [comment]``."""
-        parts = command.split(3)
-        number = parse_number(parts[0]) if parts else None
-        if number is not None and len(parts) >= 2 and parts[1] in ("1", "2", "3", "4", "5"):
-            comment = parts[2] if len(parts) == 3 else None
-            if comment is not None and len(comment) > self.limits.max_comment:
-                await turn.reply(too_long(comment, self.limits.max_comment))
-                return
-            await score_ticket(turn, number, int(parts[1]), comment)
-            return
-        rating = _feedback_value(parts[1]) if len(parts) == 2 else None
-        if number is None or rating is None:
-            await turn.reply(Reply.say(Msg.RATE_USAGE))
-            return
-        await rate_ticket(turn, number, rating)
-
-    async def _follow_up(self, turn: Turn, command: Command, message: Inbound) -> None:
-        parts = command.split(2)
-        number = parse_number(parts[0]) if parts else None
-        try:
-            outcome = FollowUp(parts[1].lower()) if len(parts) == 2 else None
-        except ValueError:
-            outcome = None
-        if number is None or outcome is None:
-            await turn.reply(Reply.say(Msg.FOLLOWUP_USAGE))
-            return
-        await follow_up_ticket(turn, number, outcome)
-
-    async def _promote(self, turn: Turn, command: Command, message: Inbound) -> None:
-        await staff.promote(turn, command.args)
-
-    async def _publish(self, turn: Turn, command: Command, message: Inbound) -> None:
-        await staff.publish(turn, command.args, self.write_entry)
-
-    async def _retire(self, turn: Turn, command: Command, message: Inbound) -> None:
-        await staff.retire(turn, command.args, self.write_entry)
-
-    async def _phrase(self, turn: Turn, command: Command, message: Inbound) -> None:
-        text = command.split(2)[1:] or [""]
-        if len(text[0]) > self.limits.max_phrasing:
-            await turn.reply(too_long(text[0], self.limits.max_phrasing))
-            return
-        await staff.phrase(turn, command.args, self.write_entry)
-
-    async def _proposals(self, turn: Turn, command: Command, message: Inbound) -> None:
-        await staff.list_proposals(turn)
-
-    async def _accept(self, turn: Turn, command: Command, message: Inbound) -> None:
-        await staff.decide(turn, command.args, True, self.write_entry)
-
-    async def _reject(self, turn: Turn, command: Command, message: Inbound) -> None:
-        await staff.decide(turn, command.args, False, self.write_entry)
-
-    async def _connect(self, turn: Turn, command: Command, message: Inbound) -> None:
-        await request_connection(turn, command.args)
-
-    async def _forget(self, turn: Turn, command: Command, message: Inbound) -> None:
-        await forget(turn, command.args, self.write_entry)
-
-    async def _introduce(self, turn: Turn, command: Command, message: Inbound) -> None:
-        contact = command.split(2)[1:] or [""]
-        if len(contact[0]) > self.limits.max_contact:
-            await turn.reply(too_long(contact[0], self.limits.max_contact))
-            return
-        await introduce(turn, command.args)
-
-    async def _stats(self, turn: Turn, command: Command, message: Inbound) -> None:
-        await staff.stats(turn)
-
-    async def _away(self, turn: Turn, command: Command, message: Inbound) -> None:
-        await set_away(turn, command.args)
-
-    async def _back(self, turn: Turn, command: Command, message: Inbound) -> None:
-        await come_back(turn)
-
-
-async def _on_ticket(
-    turn: Turn, command: Command, action: Callable[[Turn, int], Awaitable[None]], usage: Msg
-) -> None:
-    """A command whose only argument is a ticket number."""
-    number = parse_number(command.args)
-    if number is None:
-        await turn.reply(Reply.say(usage))
-        return
-    await action(turn, number)
-
-
-def _feedback_value(text: str) -> Feedback | None:
-    try:
-        return Feedback(text.strip().lower())
-    except ValueError:
-        return None
+def _says(action: ChatAction, feedback: Feedback) -> bool:
+    """Whether a button gives this feedback (on an answer from the base or an expert)."""
+    return (isinstance(action, GiveFeedback) and action.feedback is feedback) or (
+        isinstance(action, RateTicket) and action.rating is feedback
+    )

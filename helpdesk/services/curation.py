@@ -30,10 +30,10 @@ from helpdesk.i18n import Msg
 from helpdesk.matching.normalize import normalize_text
 from helpdesk.services.audit import record
 from helpdesk.services.ports import UnitOfWork
+from helpdesk.services.refusals import Refused
 
 __all__ = [
     "WEAK_MATCH",
-    "CurationError",
     "EntryWriter",
     "add_phrasing",
     "decide_proposal",
@@ -49,15 +49,6 @@ _TITLE_LENGTH = 90
 WEAK_MATCH = 85.0  # an answer scored below this that helped teaches the matcher something
 
 
-class CurationError(Exception):
-    """What staff asked for cannot be done; ``key`` and ``params`` say why, in words."""
-
-    def __init__(self, key: Msg, **params: str | int) -> None:
-        super().__init__(key.value)
-        self.key = key
-        self.params = params
-
-
 def _title(question: str) -> str:
     line = " ".join(question.split())
     return line if len(line) <= _TITLE_LENGTH else line[: _TITLE_LENGTH - 1].rstrip() + "…"
@@ -68,9 +59,9 @@ async def promote_ticket(uow: UnitOfWork, number: int, author: str, now: datetim
     official's name or city, crediting the expert."""
     ticket = await uow.tickets.get(number)
     if ticket is None:
-        raise CurationError(Msg.CURATE_NO_TICKET, ticket=number)
+        raise Refused(Msg.CURATE_NO_TICKET, ticket=number)
     if ticket.status not in (TicketStatus.ANSWERED, TicketStatus.CLOSED) or not ticket.answer:
-        raise CurationError(Msg.CURATE_NOT_ANSWERED, ticket=number)
+        raise Refused(Msg.CURATE_NOT_ANSWERED, ticket=number)
     official = await uow.people.get(ticket.official_id)
     expert = await uow.people.get(ticket.answered_by) if ticket.answered_by else None
     private = (official.name, official.city) if official else ()
@@ -91,7 +82,7 @@ async def promote_ticket(uow: UnitOfWork, number: int, author: str, now: datetim
     )
     existing = await uow.entries.get(entry_id)
     if existing is not None:
-        raise CurationError(Msg.CURATE_ALREADY_PROMOTED, ticket=number, entry=entry_id)
+        raise Refused(Msg.CURATE_ALREADY_PROMOTED, ticket=number, entry=entry_id)
     await uow.entries.upsert(entry, now, author=author)
     await record(uow, now, author, AuditAction.PROMOTE, f"entry:{entry_id}", f"ticket #{number}")
     return entry
@@ -105,20 +96,20 @@ def _write(write: EntryWriter | None, entry: Entry) -> None:
     try:
         write(entry)
     except OSError as error:
-        raise CurationError(
+        raise Refused(
             Msg.CURATE_FILE_FAILED, entry=entry.id, reason=error.strerror or type(error).__name__
         ) from None
 
 
 def _room_for_a_phrasing(entry: Entry) -> None:
     if len(entry.questions) >= MAX_PHRASINGS:
-        raise CurationError(Msg.CURATE_TOO_MANY_PHRASINGS, entry=entry.id, limit=MAX_PHRASINGS)
+        raise Refused(Msg.CURATE_TOO_MANY_PHRASINGS, entry=entry.id, limit=MAX_PHRASINGS)
 
 
 async def _entry(uow: UnitOfWork, entry_id: str) -> Entry:
     entry = await uow.entries.get(entry_id)
     if entry is None:
-        raise CurationError(Msg.CURATE_NO_ENTRY, entry=entry_id)
+        raise Refused(Msg.CURATE_NO_ENTRY, entry=entry_id)
     return entry
 
 
@@ -145,7 +136,7 @@ async def _set_status(
 ) -> Entry:
     entry = await _entry(uow, entry_id)
     if entry.status is status:
-        raise CurationError(Msg.CURATE_ALREADY, entry=entry_id, status=status.value)
+        raise Refused(Msg.CURATE_ALREADY, entry=entry_id, status=status.value)
     changed = dataclasses.replace(entry, status=status)
     _write(write, changed)
     await uow.entries.upsert(changed, now, author=author)
@@ -170,7 +161,7 @@ async def restore_version(
     history = await uow.entries.history(entry_id)
     chosen = next((v for v in history if v.version == version), None)
     if chosen is None:
-        raise CurationError(Msg.CURATE_NO_VERSION, entry=entry_id, version=version)
+        raise Refused(Msg.CURATE_NO_VERSION, entry=entry_id, version=version)
     current = await uow.entries.get(entry_id)
     restored = dataclasses.replace(chosen.entry, status=status or chosen.entry.status)
     had_file = current is not None and current.status is not EntryStatus.DRAFT
@@ -191,7 +182,7 @@ async def add_phrasing(
     entry = await _entry(uow, entry_id)
     wanted = normalize_text(text)
     if not wanted:
-        raise CurationError(Msg.CURATE_USAGE)
+        raise Refused(Msg.CURATE_USAGE)
     if any(normalize_text(q) == wanted for q in entry.questions):
         return entry
     _room_for_a_phrasing(entry)
@@ -235,7 +226,7 @@ async def decide_proposal(
 ) -> Proposal:
     proposal = await uow.proposals.get(proposal_id)
     if proposal is None or proposal.status is not ProposalStatus.PENDING:
-        raise CurationError(Msg.CURATE_NO_PROPOSAL, proposal=proposal_id)
+        raise Refused(Msg.CURATE_NO_PROPOSAL, proposal=proposal_id)
     if accept:
         entry = await _entry(uow, proposal.entry_id)
         _room_for_a_phrasing(entry)

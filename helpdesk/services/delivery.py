@@ -18,9 +18,9 @@ from helpdesk.domain.audit import AuditAction
 from helpdesk.domain.schedule import describe_duration
 from helpdesk.i18n import Msg, Reply, Text
 from helpdesk.services.audit import record
+from helpdesk.services.messenger import notify_staff
 from helpdesk.services.metrics import count_sent
 from helpdesk.services.ports import Clock, OutboxItem, UnitOfWork, UnitOfWorkFactory
-from helpdesk.services.turn import notify_staff
 
 __all__ = [
     "GIVE_UP_AFTER",

@@ -1,5 +1,5 @@
-"""A person's rights over their data: /forget in chat, ``helpdesk person erase`` and
-``helpdesk person export`` for staff, and the retention period for question texts."""
+"""A person's rights over their data: erasure (/forget in chat, ``helpdesk person erase``),
+export (``helpdesk person export``), and the retention period for question texts."""
 
 import logging
 from datetime import datetime, timedelta
@@ -10,39 +10,17 @@ from helpdesk.domain.curation import ERASED_CREDIT, credit, credit_line
 from helpdesk.domain.knowledge import EntryStatus
 from helpdesk.domain.people import Person
 from helpdesk.domain.privacy import ERASED, Redaction
-from helpdesk.i18n import Button, Msg, Reply, Text
 from helpdesk.services.audit import actor, record
 from helpdesk.services.curation import EntryWriter
 from helpdesk.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from helpdesk.services.turn import Turn
 
-__all__ = ["AlreadyErased", "apply_retention", "erase_person", "export_person", "forget"]
+__all__ = ["AlreadyErased", "apply_retention", "erase_person", "export_person"]
 
 log = logging.getLogger(__name__)
-
-_CONFIRM = "yes"
 
 
 class AlreadyErased(Exception):
     """The person asked to be forgotten already: there is nothing left to erase."""
-
-
-async def forget(turn: Turn, args: str, write: EntryWriter | None = None) -> None:
-    """/forget asks first (it cannot be undone); /forget yes erases."""
-    if args.strip().lower() != _CONFIRM:
-        await turn.reply(
-            Reply(
-                (Text(Msg.FORGET_CONFIRM),),
-                buttons=(Button(Text(Msg.BUTTON_FORGET), f"/forget {_CONFIRM}"),),
-                confirms=True,
-            )
-        )
-        return
-    await erase_person(turn.uow, turn.sender_id, actor(turn.sender), turn.now, write)
-    # Queued after the erasure, which drops every message to the person: the goodbye
-    # goes to the address they wrote from, says nothing about them, and is deleted once
-    # delivered, address and all.
-    await turn.reply(Reply((Text(Msg.FORGET_DONE),), ephemeral=True))
 
 
 async def erase_person(

@@ -18,7 +18,7 @@ from helpdesk.domain.questions import Action, AskedQuestion, Feedback
 from helpdesk.domain.tickets import Ticket
 from helpdesk.matching.normalize import normalize_text
 
-__all__ = ["Gap", "Summary", "Week", "find_gaps", "summarise", "weekly"]
+__all__ = ["Gap", "Summary", "Week", "find_gaps", "group_similar", "summarise", "weekly"]
 
 _SAME_LEXICAL = 72  # token_set_ratio on normalised text: same question, other words
 _SAME_MEANING = 0.90  # cosine of multilingual embeddings: same question, other language
@@ -52,6 +52,8 @@ class Summary:
     mean_score: float | None = None
     by_language: dict[str, int] = field(default_factory=dict)
     by_country: dict[str, int] = field(default_factory=dict)
+    new_tickets: int = 0  # created in the period
+    answered_tickets: int = 0  # first answered in the period
 
     def percent(self, count: int) -> int:
         return round(100 * count / self.questions) if self.questions else 0
@@ -99,10 +101,18 @@ def summarise(
     people: Mapping[int, Person],
     since: datetime | None = None,
 ) -> Summary:
+    """The figures of a period: the questions asked in it and the tickets that changed in
+    it (``since`` its start). One way of counting for /stats, `helpdesk stats`, the
+    weekly digest and the reports."""
     actions = Counter(q.action for q in questions)
+    answered = [
+        t
+        for t in tickets
+        if t.first_answered_at is not None and (since is None or t.first_answered_at >= since)
+    ]
     waits = [
         (t.first_answered_at - t.created_at).total_seconds()
-        for t in tickets
+        for t in answered
         if t.first_answered_at is not None
     ]
     scores = [t.score for t in tickets if t.score is not None]
@@ -126,6 +136,8 @@ def summarise(
         mean_score=statistics.mean(scores) if scores else None,
         by_language=dict(Counter(q.language or "?" for q in questions).most_common()),
         by_country=dict(countries.most_common()),
+        new_tickets=sum(since is None or t.created_at >= since for t in tickets),
+        answered_tickets=len(answered),
     )
 
 
@@ -148,24 +160,20 @@ def _escalated(question: AskedQuestion) -> bool:
     return question.action is Action.ESCALATE or question.ticket_id is not None
 
 
-def find_gaps(
-    questions: Sequence[AskedQuestion], embed: Embed | None = None, limit: int = 20
-) -> list[Gap]:
-    """Escalated and "not helpful" questions grouped by similarity, biggest first.
+def group_similar(texts: Sequence[str], embed: Embed | None = None) -> list[list[int]]:
+    """Texts that are one question in other words, grouped (indexes into ``texts``),
+    biggest group first.
 
-    Two questions are one gap when their normalised words mostly agree (across scripts
-    and missing diacritics), or, with the multilingual model, when they mean the same
-    in different languages. Grouping is greedy, against each group's first question."""
-    gaps = [q for q in questions if _escalated(q) or q.feedback is Feedback.NOT_HELPFUL]
-    if not gaps:
-        return []
-    texts = [normalize_text(q.text) for q in gaps]
-    vectors = embed([q.text for q in gaps]) if embed is not None else None
+    Two texts are one when their normalised words mostly agree (across scripts, missing
+    diacritics and word order) or, with the multilingual model, when they mean the same
+    in different languages. Greedy, against each group's first text."""
+    folded = [normalize_text(text) for text in texts]
+    vectors = embed(list(texts)) if embed is not None and texts else None
     groups: list[list[int]] = []
-    for i, text in enumerate(texts):
+    for i, text in enumerate(folded):
         for group in groups:
             head = group[0]
-            same = fuzz.token_set_ratio(text, texts[head]) >= _SAME_LEXICAL
+            same = fuzz.token_set_ratio(text, folded[head]) >= _SAME_LEXICAL
             if not same and vectors is not None:
                 same = float(vectors[i] @ vectors[head]) >= _SAME_MEANING
             if same:
@@ -174,6 +182,21 @@ def find_gaps(
         else:
             groups.append([i])
     groups.sort(key=len, reverse=True)
+    return groups
+
+
+def find_gaps(
+    questions: Sequence[AskedQuestion], embed: Embed | None = None, limit: int = 20
+) -> list[Gap]:
+    """Escalated and "not helpful" questions grouped by similarity, biggest first.
+
+    Two questions are one gap when their normalised words mostly agree (across scripts
+    and missing diacritics), or, with the multilingual model, when they mean the same
+    in different languages (``group_similar``)."""
+    gaps = [q for q in questions if _escalated(q) or q.feedback is Feedback.NOT_HELPFUL]
+    if not gaps:
+        return []
+    groups = group_similar([q.text for q in gaps], embed)
     found = []
     for group in groups[:limit]:
         members = [gaps[i] for i in group]

@@ -11,6 +11,7 @@ import pytest
 from telegram.error import NetworkError
 
 from helpdesk.adapters.telegram import TelegramAdapter, TelegramSettings
+from helpdesk.domain.actions import ChooseLanguage
 from helpdesk.i18n import Button, Msg, Quote, Reply, Text, Translator
 from helpdesk.services.conversation import Inbound
 from helpdesk.services.delivery import RetryLater, Undeliverable
@@ -124,7 +125,7 @@ async def test_button_data_is_measured_in_bytes(
     """50 characters but 90 bytes of UTF-8: too long for Telegram, so the button carries
     its number, which the core resolves as if the person had typed it."""
     ana = api.user("Ana")
-    action = "/language " + "é" * 40
+    action = ChooseLanguage("é" * 40)
     reply = Reply((Text(Msg.HELP_OFFICIAL),), buttons=(Button(Quote("Long"), action),))
     await adapter.send(str(ana.id), reply, "en", "outbox-1")
     [message] = api.messages(ana.id)

@@ -10,7 +10,7 @@ from helpdesk.bootstrap import App, bootstrap
 from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.domain.schedule import ActionKind, ScheduledAction
 from helpdesk.services.conversation import Inbound
-from helpdesk.services.lifecycle import run_due
+from helpdesk.services.due import run_due
 from helpdesk.settings import Settings
 from tests.fakes import FakeClock
 

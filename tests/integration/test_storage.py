@@ -8,6 +8,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy import text as sql_text
 
 from helpdesk.bootstrap import App
+from helpdesk.domain.actions import DeclineTicket, EscalateQuestion
 from helpdesk.domain.invites import Invite, hash_code
 from helpdesk.domain.knowledge import EntryStatus
 from helpdesk.domain.people import ChatIdentity, Person, Role
@@ -186,7 +187,7 @@ async def test_outbox_inbound_menus_and_invites(app: App, clock: FakeClock) -> N
             Text(Msg.EXPERT_NEW_TICKET, {"ticket": 3, "place": "Strumica", "language": "mk"}),
             Quote("Q?"),
         ),
-        buttons=(Button(Text(Msg.BUTTON_DECLINE), "/decline 3"),),
+        buttons=(Button(Text(Msg.BUTTON_DECLINE), DeclineTicket(3)),),
         ref="ticket:3",
     )
     async with app.uow() as uow:
@@ -195,12 +196,23 @@ async def test_outbox_inbound_menus_and_invites(app: App, clock: FakeClock) -> N
         assert not await uow.inbound.claim("matrix", "$event", None, clock())
         person = await uow.people.add(Person(name="P", role=Role.OFFICIAL, created_at=clock()))
         assert person.id is not None
-        first = Reply((Quote("A?"),), buttons=(Button(Quote("a"), "/a"), Button(Quote("b"), "/b")))
-        second = Reply((Quote("C?"),), buttons=(Button(Quote("c"), "/c"),), ref="ticket:3")
+        first = Reply(
+            (Quote("A?"),),
+            buttons=(
+                Button(Quote("a"), EscalateQuestion(1)),
+                Button(Quote("b"), EscalateQuestion(2)),
+            ),
+        )
+        second = Reply(
+            (Quote("C?"),), buttons=(Button(Quote("c"), DeclineTicket(3)),), ref="ticket:3"
+        )
         await uow.menus.set(person.id, offered(offered(Menus(), first), second), clock())
         stored = await uow.menus.get(person.id)
-        assert stored.live and [m.actions for m in stored.stack] == [("/a", "/b"), ("/c",)]
-        assert stored.choice(1) == "/c" and stored.stack[-1].reply.ref == "ticket:3"
+        assert stored.live and [m.actions for m in stored.stack] == [
+            ("/escalate 1", "/escalate 2"),
+            ("/decline 3",),
+        ]
+        assert stored.choice(1) == "/decline 3" and stored.stack[-1].reply.ref == "ticket:3"
         await uow.menus.stale(person.id)
         assert not (await uow.menus.get(person.id)).live
         await uow.invites.add(

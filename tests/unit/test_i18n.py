@@ -4,6 +4,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from helpdesk.domain.actions import DeclineTicket, GiveFeedback, PickSuggestion
+from helpdesk.domain.questions import Feedback
 from helpdesk.i18n import (
     Button,
     LanguageName,
@@ -84,8 +86,8 @@ def test_render_joins_parts_and_translates_buttons() -> None:
     reply = Reply(
         (Quote("Title", QuoteStyle.TITLE), Text(Msg.ANSWER_DID_IT_HELP)),
         buttons=(
-            Button(Text(Msg.BUTTON_HELPFUL), "/feedback 1 helpful"),
-            Button(Quote("An entry"), "/pick 1 1"),
+            Button(Text(Msg.BUTTON_HELPFUL), GiveFeedback(1, Feedback.HELPFUL)),
+            Button(Quote("An entry"), PickSuggestion(1, 1)),
         ),
     )
     rendered = Translator().render(reply, "en")
@@ -106,7 +108,7 @@ def test_replies_survive_the_outbox_as_json() -> None:
                 {"count": 2, "lines": (Text(Msg.STATUS_OPEN), Text(Msg.STATUS_CLOSED))},
             ),
         ),
-        buttons=(Button(Text(Msg.BUTTON_DECLINE), "/decline 4"),),
+        buttons=(Button(Text(Msg.BUTTON_DECLINE), DeclineTicket(4)),),
         ref="ticket:4",
     )
     assert Reply.from_json(reply.to_json()) == reply

@@ -8,7 +8,7 @@ import pytest
 from helpdesk.domain.knowledge import Entry, Translation
 from helpdesk.domain.people import Person, Role
 from helpdesk.knowledge_files import dump_entry, read_knowledge
-from helpdesk.services.turn import language_for
+from helpdesk.services.messenger import language_for
 from tests.fakes import FakeStore
 from tests.support import Chat
 

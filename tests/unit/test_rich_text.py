@@ -1,4 +1,5 @@
 from helpdesk.adapters.rich_text import render_rich
+from helpdesk.domain.actions import EscalateQuestion
 from helpdesk.i18n import Button, Msg, Quote, QuoteStyle, Reply, Text, Translator
 
 
@@ -27,7 +28,10 @@ def test_everything_from_people_and_the_knowledge_base_is_escaped() -> None:
 def test_buttons_become_a_numbered_list_in_both_forms() -> None:
     reply = Reply(
         (Text(Msg.ANSWER_DID_IT_HELP),),
-        buttons=(Button(Text(Msg.BUTTON_HELPFUL), "/a"), Button(Quote("A & B"), "/b")),
+        buttons=(
+            Button(Text(Msg.BUTTON_HELPFUL), EscalateQuestion(1)),
+            Button(Quote("A & B"), EscalateQuestion(2)),
+        ),
     )
     rich = render_rich(Translator(), reply, "en")
     assert rich.plain.endswith("Answer with a number to choose:\n1. Helpful\n2. A & B")

@@ -8,6 +8,8 @@ import re
 import pytest
 
 from helpdesk.adapters.telegram_html import render_telegram, split_blocks, utf16_len
+from helpdesk.domain.actions import GiveFeedback
+from helpdesk.domain.questions import Feedback
 from helpdesk.i18n import Button, Msg, Quote, QuoteStyle, Reply, Text, Translator
 
 ALLOWED = re.compile(r"</?(b|i|s|code|pre|blockquote|a)( href=\"[^\"<>]*\")?>")
@@ -53,7 +55,7 @@ def test_markdown_lists_headings_and_code_become_lines_telegram_shows() -> None:
 def test_buttons_are_kept_apart_for_the_keyboard() -> None:
     reply = Reply(
         (Text(Msg.ANSWER_DID_IT_HELP),),
-        buttons=(Button(Text(Msg.BUTTON_HELPFUL), "/feedback 1 helpful"),),
+        buttons=(Button(Text(Msg.BUTTON_HELPFUL), GiveFeedback(1, Feedback.HELPFUL)),),
     )
     rendered = render_telegram(Translator(), reply, "en")
     assert rendered.buttons == (("Helpful", "/feedback 1 helpful"),)
