@@ -21,14 +21,9 @@ from helpdesk.matching.language import LanguageIdentifier
 from helpdesk.matching.semantic import Embedder, Vectors, load_embedder
 from helpdesk.services.conversation import Helpdesk
 from helpdesk.services.input import InputLimits
-from helpdesk.services.knowledge import (
-    ImportReport,
-    KnowledgeIndex,
-    MatcherFactory,
-    import_entries,
-)
+from helpdesk.services.knowledge import ImportReport, KnowledgeIndex, import_entries
 from helpdesk.services.pace import Pace
-from helpdesk.services.ports import Clock, UnitOfWork
+from helpdesk.services.ports import Clock, MatcherFactory, UnitOfWork
 from helpdesk.settings import Settings
 from helpdesk.storage.database import Database
 

@@ -25,11 +25,10 @@ from helpdesk.services.asking import (
 from helpdesk.services.choices import reshown
 from helpdesk.services.commands import Command, parse_command, parse_number
 from helpdesk.services.connections import introduce, request_connection
-from helpdesk.services.curation import EntryWriter
 from helpdesk.services.input import InputLimits, check_question, clean_text, too_long
 from helpdesk.services.knowledge import KnowledgeIndex
 from helpdesk.services.pace import Pace
-from helpdesk.services.ports import Clock, UnitOfWorkFactory
+from helpdesk.services.ports import Clock, EntryWriter, UnitOfWorkFactory
 from helpdesk.services.privacy import forget
 from helpdesk.services.registration import choose_language, help_for, register
 from helpdesk.services.tickets import (

@@ -12,8 +12,7 @@ from helpdesk.domain.people import Person
 from helpdesk.domain.privacy import ERASED, Redaction
 from helpdesk.i18n import Button, Msg, Reply, Text
 from helpdesk.services.audit import actor, record
-from helpdesk.services.curation import EntryWriter
-from helpdesk.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from helpdesk.services.ports import Clock, EntryWriter, UnitOfWork, UnitOfWorkFactory
 from helpdesk.services.turn import Turn
 
 __all__ = ["AlreadyErased", "apply_retention", "erase_person", "export_person", "forget"]

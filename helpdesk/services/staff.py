@@ -12,13 +12,13 @@ from helpdesk.services.audit import actor
 from helpdesk.services.commands import parse_number
 from helpdesk.services.curation import (
     CurationError,
-    EntryWriter,
     add_phrasing,
     decide_proposal,
     promote_ticket,
     publish_entry,
     retire_entry,
 )
+from helpdesk.services.ports import EntryWriter
 from helpdesk.services.reports import summarise
 from helpdesk.services.turn import Turn
 
