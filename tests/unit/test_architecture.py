@@ -1,5 +1,6 @@
 """Arrows point inward: the domain imports nothing of ours or anyone's; services and
-matching never import a chat library or the database toolkit."""
+matching never import a chat library or the database toolkit; adapters never import the
+wiring or the database, nor each other."""
 
 import ast
 import subprocess
@@ -9,7 +10,20 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "helpdesk"
-PLATFORM_AND_STORAGE = ("telegram", "nio", "sqlalchemy", "alembic", "aiosqlite", "asyncpg")
+DATABASE = ("sqlalchemy", "alembic", "aiosqlite", "asyncpg")
+PLATFORM_AND_STORAGE = ("telegram", "nio", *DATABASE)
+# What wires the bot together (and the database it wires): adapters are given what they
+# need, they do not reach out for it.
+OUTER = (
+    "helpdesk.bootstrap",
+    "helpdesk.runner",
+    "helpdesk.cli",
+    "helpdesk.settings",
+    "helpdesk.scheduling",
+    "helpdesk.observability",
+    "helpdesk.storage",
+)
+CHAT_ADAPTERS = ("console", "telegram", "matrix")
 
 
 def imports(folder: str) -> list[tuple[str, str]]:
@@ -37,6 +51,15 @@ def test_the_core_never_imports_platforms_or_the_database(folder: str) -> None:
         assert not module.startswith(("helpdesk.storage", "helpdesk.adapters")), (
             f"{folder}/{name} imports {module}"
         )
+
+
+def test_adapters_import_nothing_outward_and_not_each_other() -> None:
+    for name, module in imports("adapters"):
+        assert not module.startswith(OUTER), f"adapters/{name} imports {module}"
+        assert module.split(".")[0] not in DATABASE, f"adapters/{name} imports {module}"
+        other = module.removeprefix("helpdesk.adapters.")
+        if module.startswith("helpdesk.adapters.") and other in CHAT_ADAPTERS:
+            assert f"{other}.py" == name, f"adapters/{name} imports the {other} adapter"
 
 
 def test_nothing_is_built_at_import_time(tmp_path: Path) -> None:
