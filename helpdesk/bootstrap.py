@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from helpdesk.adapters.console import PLATFORM as CONSOLE
 from helpdesk.domain.knowledge import Entry
+from helpdesk.domain.languages import SUPPORTED_LANGUAGES
+from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.domain.schedule import QuietHours, Timings
 from helpdesk.i18n import Translator
 from helpdesk.knowledge_files import read_knowledge, write_entries
@@ -21,20 +24,16 @@ from helpdesk.matching.language import LanguageIdentifier
 from helpdesk.matching.semantic import Embedder, Vectors, load_embedder
 from helpdesk.services.conversation import Helpdesk
 from helpdesk.services.input import InputLimits
-from helpdesk.services.knowledge import (
-    ImportReport,
-    KnowledgeIndex,
-    MatcherFactory,
-    import_entries,
-)
+from helpdesk.services.knowledge import ImportReport, KnowledgeIndex, import_entries
 from helpdesk.services.pace import Pace
-from helpdesk.services.ports import Clock, UnitOfWork
+from helpdesk.services.ports import Clock, MatcherFactory, UnitOfWork
 from helpdesk.settings import Settings
 from helpdesk.storage.database import Database
 
 __all__ = [
     "App",
     "bootstrap",
+    "ensure_local_people",
     "import_knowledge_if_empty",
     "matcher_factory",
     "policy_for",
@@ -158,3 +157,44 @@ async def _import_if_empty(app: App) -> ImportReport | None:
     report = await import_entries(app.uow, files.entries, app.clock)
     log.info("imported %d entries from %s", len(report.created), folder)
     return report
+
+
+@dataclass(frozen=True)
+class _Local:
+    role: Role
+    name: str
+    languages: tuple[str, ...]
+    capacity: int = 3
+
+
+# The expert speaks every language so that a question in any of them reaches someone.
+_LOCAL_PEOPLE = {
+    "official": _Local(Role.OFFICIAL, "Local official", ("en",)),
+    "expert": _Local(Role.EXPERT, "Local expert", SUPPORTED_LANGUAGES, capacity=50),
+    "staff": _Local(Role.STAFF, "Local staff", ("en",)),
+}
+
+
+async def ensure_local_people(app: App) -> dict[str, Person]:
+    """The console's three people, by their address (the official first), created on
+    first use (by one process at a time: two consoles opened together on a new database
+    would both create them)."""
+    people: dict[str, Person] = {}
+    async with app.database.exclusively("console-people"), app.uow() as uow:
+        for address, local in _LOCAL_PEOPLE.items():
+            identity = ChatIdentity(CONSOLE, address)
+            person = await uow.people.by_identity(identity)
+            if person is None:
+                person = await uow.people.add(
+                    Person(
+                        name=local.name,
+                        role=local.role,
+                        languages=local.languages,
+                        capacity=local.capacity,
+                        identities=[identity],
+                        created_at=app.clock(),
+                    )
+                )
+            people[address] = person
+        await uow.commit()
+    return people

@@ -40,7 +40,6 @@ from helpdesk.knowledge_files import KnowledgeFiles, dump_entry, read_knowledge,
 from helpdesk.services.audit import record
 from helpdesk.services.context import Context
 from helpdesk.services.curation import (
-    EntryWriter,
     add_phrasing,
     decide_proposal,
     promote_ticket,
@@ -52,7 +51,7 @@ from helpdesk.services.delivery import resend
 from helpdesk.services.evaluation import EvaluationReport, evaluate, read_labelled
 from helpdesk.services.follow_through import overdue as overdue_tickets
 from helpdesk.services.knowledge import import_entries
-from helpdesk.services.ports import UnitOfWork
+from helpdesk.services.ports import EntryWriter, UnitOfWork
 from helpdesk.services.privacy import AlreadyErased, erase_person, export_person
 from helpdesk.services.refusals import Refused
 from helpdesk.services.reports import find_gaps, summarise, weekly

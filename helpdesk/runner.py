@@ -1,5 +1,8 @@
 """What ``python bot.py`` runs: the configured chat adapters in one asyncio loop, with the
-outbox relay delivering their replies; or, with no adapter configured, the console."""
+outbox relay delivering their replies; or, with no adapter configured, the console.
+
+Every adapter implements ``helpdesk.adapters.contract`` and is kept serving by its
+``keep_serving``; this module gives each what it needs and nothing more."""
 
 import asyncio
 import contextlib
@@ -8,41 +11,46 @@ import signal
 import sys
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Protocol
+from typing import TextIO
 
 from pydantic import SecretStr
 from pythonjsonlogger.json import JsonFormatter
 
-from helpdesk.adapters.console import ConsoleChat, ensure_local_people
-from helpdesk.bootstrap import App, bootstrap, import_knowledge_if_empty
+from helpdesk.adapters.console import ConsoleChat
+from helpdesk.adapters.contract import ChatAdapter, Handler, Inbound, Transport, keep_serving
+from helpdesk.bootstrap import App, bootstrap, ensure_local_people, import_knowledge_if_empty
 from helpdesk.observability import HealthServer
 from helpdesk.scheduling import DueActionScheduler
-from helpdesk.services.delivery import OutboxRelay, Transport
+from helpdesk.services.delivery import OutboxRelay, deliver_pending
 from helpdesk.settings import Settings, SettingsError, load_settings
 from helpdesk.storage.database import DatabaseError
 
-__all__ = ["main"]
+__all__ = ["main", "open_console"]
 
 log = logging.getLogger(__name__)
 
 _PATIENCE = 10.0  # seconds given at shutdown to the work in hand
 
 
-class ChatAdapter(Transport, Protocol):
-    """A chat platform: receives until stopped, and is the outbox's transport for it."""
-
-    async def run(self, stop: asyncio.Event) -> None: ...
-    async def close(self) -> None: ...
-
-
 def _secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value else None
+
+
+def _handler(app: App, wake: Callable[[], None]) -> Handler:
+    """The core's handler, waking the relay after each message: its replies go at once."""
+
+    async def handle(inbound: Inbound) -> None:
+        await app.helpdesk.handle(inbound)
+        wake()
+
+    return handle
 
 
 def _adapters(app: App, settings: Settings, wake: Callable[[], None]) -> list[ChatAdapter]:
     # Each platform's library is imported only when it is configured: a bot on one platform
     # starts half a second sooner, and a missing library for the other does not matter.
     adapters: list[ChatAdapter] = []
+    handle = _handler(app, wake)
     if settings.telegram_token is not None:
         from helpdesk.adapters.telegram import TelegramAdapter, TelegramSettings
 
@@ -58,8 +66,7 @@ def _adapters(app: App, settings: Settings, wake: Callable[[], None]) -> list[Ch
                     staff_chat_id=settings.telegram_staff_chat_id,
                 ),
                 app.translator,
-                app.helpdesk.handle,
-                on_handled=wake,
+                handle,
             )
         )
     if settings.matrix_configured:
@@ -76,8 +83,7 @@ def _adapters(app: App, settings: Settings, wake: Callable[[], None]) -> list[Ch
                     access_token=_secret(settings.matrix_access_token),
                 ),
                 app.translator,
-                app.helpdesk.handle,
-                on_handled=wake,
+                handle,
             )
         )
     return adapters
@@ -110,7 +116,12 @@ async def serve(app: App, settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    tasks = [asyncio.create_task(a.run(stop), name=f"adapter-{a.platform}") for a in adapters]
+    tasks = [
+        asyncio.create_task(
+            keep_serving(a, stop, on_ready=relay.wake), name=f"adapter-{a.platform}"
+        )
+        for a in adapters
+    ]
     delivering = asyncio.create_task(relay.run(stop), name="outbox-relay")
     tasks.append(delivering)
     scheduler.start()
@@ -155,6 +166,18 @@ async def serve(app: App, settings: Settings) -> int:
             await adapter.close()
 
 
+async def open_console(
+    app: App, *, stdin: TextIO | None = None, out: TextIO | None = None
+) -> ConsoleChat:
+    """The console chat with its local people, wired to the helpdesk and the outbox."""
+
+    async def deliver(transport: Transport) -> int:
+        return await deliver_pending(app.uow, {transport.platform: transport}, app.clock)
+
+    people = await ensure_local_people(app)
+    return ConsoleChat(app.helpdesk.handle, deliver, app.translator, people, stdin=stdin, out=out)
+
+
 async def run(settings: Settings) -> int:
     app = await bootstrap(settings)
     try:
@@ -174,16 +197,16 @@ async def run(settings: Settings) -> int:
         await asyncio.to_thread(app.helpdesk.languages.load)
         if settings.matrix_configured or settings.telegram_configured:
             return await serve(app, settings)
-        people = await ensure_local_people(app)
-        chat = ConsoleChat(app, people)
+        chat = await open_console(app)
         # Reminders and follow-ups in the console too: set the durations to seconds to
         # watch a ticket's life on one screen.
         scheduler = _scheduler(app, settings, chat.wake)
         scheduler.start()
         try:
-            await chat.run()
+            await keep_serving(chat, asyncio.Event())
         finally:
             await scheduler.shutdown()
+            await chat.close()
     finally:
         await app.close()
     return 0

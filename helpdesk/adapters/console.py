@@ -1,28 +1,32 @@
 """The console chat: the helpdesk in a terminal, and the transport the tests drive.
 
-Three local people share the terminal (an official, an expert, staff); ``/as ROLE``
+Several local people share the terminal (an official, an expert, staff); ``/as ROLE``
 switches between them, and a message for someone else waits until you switch to them,
 as it would in their own chat app.
+
+It implements ``helpdesk.adapters.contract`` like the other adapters, and is given what
+it needs (the core's handler, a way to deliver the outbox to it, the translator, the
+people): it knows nothing of how the bot is wired.
 """
 
 import asyncio
 import sys
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
 from typing import BinaryIO, TextIO
 
-from helpdesk.bootstrap import App
-from helpdesk.domain.languages import SUPPORTED_LANGUAGES
-from helpdesk.domain.people import ChatIdentity, Person, Role
-from helpdesk.i18n import Msg, Reply, Text
+from helpdesk.adapters.contract import Handler, Inbound, Transport
+from helpdesk.domain.people import Person
+from helpdesk.i18n import Msg, Reply, Text, Translator
 from helpdesk.services.chat.people import ROLE_TEXT
-from helpdesk.services.conversation import Inbound
-from helpdesk.services.delivery import deliver_pending
 
-__all__ = ["PLATFORM", "ConsoleChat", "ensure_local_people"]
+__all__ = ["PLATFORM", "ConsoleChat", "Deliver"]
 
 PLATFORM = "console"
+
+Deliver = Callable[[Transport], Awaitable[object]]
+"""Sends what waits in the outbox for a transport, now: the console shows each reply
+before it reads the next line."""
 
 
 def _line_reader(stdin: TextIO) -> Callable[[], str | None]:
@@ -49,60 +53,70 @@ def _line_reader(stdin: TextIO) -> Callable[[], str | None]:
     return read_bytes
 
 
-@dataclass(frozen=True)
-class _Local:
-    role: Role
-    name: str
-    languages: tuple[str, ...]
-    capacity: int = 3
-
-
-# The expert speaks every language so that a question in any of them reaches someone.
-_LOCAL_PEOPLE = {
-    "official": _Local(Role.OFFICIAL, "Local official", ("en",)),
-    "expert": _Local(Role.EXPERT, "Local expert", SUPPORTED_LANGUAGES, capacity=50),
-    "staff": _Local(Role.STAFF, "Local staff", ("en",)),
-}
-
-
-async def ensure_local_people(app: App) -> dict[str, Person]:
-    """The console's three people, created on first use (by one process at a time: two
-    consoles opened together on a new database would both create them)."""
-    people: dict[str, Person] = {}
-    async with app.database.exclusively("console-people"), app.uow() as uow:
-        for address, local in _LOCAL_PEOPLE.items():
-            identity = ChatIdentity(PLATFORM, address)
-            person = await uow.people.by_identity(identity)
-            if person is None:
-                person = await uow.people.add(
-                    Person(
-                        name=local.name,
-                        role=local.role,
-                        languages=local.languages,
-                        capacity=local.capacity,
-                        identities=[identity],
-                        created_at=app.clock(),
-                    )
-                )
-            people[address] = person
-        await uow.commit()
-    return people
-
-
 class ConsoleChat:
     """Reads lines as the current local person, prints their replies."""
 
     platform = PLATFORM
     ready = True
 
-    def __init__(self, app: App, people: dict[str, Person], out: TextIO | None = None) -> None:
-        self.app = app
-        self.people = people
-        self.current = "official"
+    def __init__(
+        self,
+        handle: Handler,
+        deliver: Deliver,
+        translator: Translator,
+        people: Mapping[str, Person],
+        *,
+        stdin: TextIO | None = None,
+        out: TextIO | None = None,
+    ) -> None:
+        """``people`` by the name ``/as`` switches to, which is also their address on
+        platform ``console``; the first is who the console starts as."""
+        self._handle = handle
+        self._deliver = deliver
+        self._translator = translator
+        self.people = dict(people)
+        self.current = next(iter(self.people))
+        self._stdin = stdin or sys.stdin
         self._out = out or sys.stdout
         self._waiting: dict[str, list[str]] = defaultdict(list)
         self._sent = 0
-        self._delivery: asyncio.Future[int] | None = None
+        self._delivery: asyncio.Future[object] | None = None
+
+    # -- the contract: started, served, closed -------------------------------------------
+
+    async def start(self) -> None:
+        """Say who you are, and show what was left from before."""
+        self._print(
+            self._t(Msg.CONSOLE_INTRO, name=self._me.name, role=Text(ROLE_TEXT[self._me.role]))
+        )
+        await self._deliver(self)
+
+    async def serve_once(self, stop: asyncio.Event) -> None:
+        """Interactive with a terminal; with piped input, one message a line. The end of
+        the input is the person leaving: it sets ``stop``."""
+        interactive = self._stdin.isatty()
+        loop = asyncio.get_running_loop()
+        read_line = _line_reader(self._stdin)
+        while not stop.is_set():
+            if interactive:
+                self._out.write(f"{self.current}> ")
+                self._out.flush()
+            line = await loop.run_in_executor(None, read_line)
+            if line is None:
+                break
+            if not interactive:
+                self._print(f"{self.current}> {line}")
+            await self.say(line)
+        if interactive:
+            self._print("")
+        stop.set()
+
+    def retryable(self, error: Exception) -> bool:
+        """Nothing in a terminal gets better by waiting."""
+        return False
+
+    async def close(self) -> None:
+        """Nothing to disconnect."""
 
     # -- the transport side: the outbox delivers here ------------------------------------
 
@@ -120,9 +134,7 @@ class ConsoleChat:
 
     def wake(self) -> None:
         """Something was queued outside a message (a reminder): show it now."""
-        self._delivery = asyncio.ensure_future(
-            deliver_pending(self.app.uow, {PLATFORM: self}, self.app.clock)
-        )
+        self._delivery = asyncio.ensure_future(self._deliver(self))
 
     # -- the user side -------------------------------------------------------------------
 
@@ -131,31 +143,8 @@ class ConsoleChat:
         if line.strip().split(" ", 1)[0].lower() in ("/as", "!as"):
             self._switch(line.strip()[3:].strip().lower())
             return
-        await self.app.helpdesk.handle(Inbound(PLATFORM, self.current, line))
-        await deliver_pending(self.app.uow, {PLATFORM: self}, self.app.clock)
-
-    async def run(self, stdin: TextIO | None = None) -> None:
-        """Interactive with a terminal; with piped input, one message a line until the end."""
-        stdin = stdin or sys.stdin
-        interactive = stdin.isatty()
-        self._print(
-            self._t(Msg.CONSOLE_INTRO, name=self._me.name, role=Text(ROLE_TEXT[self._me.role]))
-        )
-        await deliver_pending(self.app.uow, {PLATFORM: self}, self.app.clock)  # left from before
-        loop = asyncio.get_running_loop()
-        read_line = _line_reader(stdin)
-        while True:
-            if interactive:
-                self._out.write(f"{self.current}> ")
-                self._out.flush()
-            line = await loop.run_in_executor(None, read_line)
-            if line is None:
-                break
-            if not interactive:
-                self._print(f"{self.current}> {line}")
-            await self.say(line)
-        if interactive:
-            self._print("")
+        await self._handle(Inbound(PLATFORM, self.current, line))
+        await self._deliver(self)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -178,7 +167,7 @@ class ConsoleChat:
                 self._print(text, gap=True)
 
     def _format(self, reply: Reply, language: str | None) -> str:
-        rendered = self.app.translator.render(reply, language)
+        rendered = self._translator.render(reply, language)
         lines = [rendered.text]
         if rendered.buttons:
             lines.append(self._t(Msg.CHOOSE_BY_NUMBER, language=language))
@@ -186,7 +175,7 @@ class ConsoleChat:
         return "\n".join(lines)
 
     def _t(self, key: Msg, language: str | None = None, **params: str | int | Text) -> str:
-        return self.app.translator.translate(key, language or self._me.ui_language, params)
+        return self._translator.translate(key, language or self._me.ui_language, params)
 
     def _print(self, text: str, *, gap: bool = False) -> None:
         self._out.write(text + ("\n\n" if gap else "\n"))

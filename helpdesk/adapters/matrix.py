@@ -3,10 +3,11 @@
 What it gets right, because Matrix bots often do not:
 
 - nio returns errors instead of raising them: every response is checked, and a failed
-  sync or send raises, so that it is retried (sync with exponential backoff and jitter,
-  sends through the outbox's retries). A send the homeserver refuses for good (too large,
-  a person no chat can be opened with) raises ``Undeliverable``, a flood limit
-  ``RetryLater``: the outbox keeps the one as failed and waits as told for the other.
+  sync or send raises, so that it is retried (sync with the exponential backoff and
+  jitter of ``helpdesk.adapters.contract``, sends through the outbox's retries). A send
+  the homeserver refuses for good (too large, a person no chat can be opened with) raises
+  ``Undeliverable``, a flood limit ``RetryLater``: the outbox keeps the one as failed and
+  waits as told for the other.
 - The first sync of every run asks for the full state of every joined room, so that after
   a restart the bot can write first, also in encrypted chats (nio must know the members),
   to people who have not written since; a person's chat that is gone or that they left is
@@ -20,12 +21,9 @@ What it gets right, because Matrix bots often do not:
 """
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
-import random
-from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -55,10 +53,16 @@ from nio import (
     WhoamiError,
 )
 
+from helpdesk.adapters.contract import (
+    Handler,
+    Inbound,
+    Misconfigured,
+    RetryLater,
+    Unavailable,
+    Undeliverable,
+)
 from helpdesk.adapters.rich_text import render_rich
 from helpdesk.i18n import Msg, Reply, Translator
-from helpdesk.services.conversation import Inbound
-from helpdesk.services.delivery import RetryLater, Undeliverable
 
 __all__ = ["PLATFORM", "MatrixAdapter", "MatrixSettings", "MatrixUnavailable"]
 
@@ -69,8 +73,6 @@ _SYNC_TIMEOUT_MS = 30_000
 _OUTBOX_KEY = "org.helpdesk.outbox"  # in each message: which outbox item it delivers
 _HISTORY = 50  # recent messages searched for an earlier run's sends
 _GAP_PAGES = 100  # of 100 events: how far back a limited sync is filled in
-_FIRST_BACKOFF = 1.0
-_LONGEST_BACKOFF = 60.0
 # nio retries a lost connection and a flood limit itself, by default without end, which
 # would hold the outbox (every platform's) inside one send: a few quick tries, then the
 # sync loop's backoff or the outbox's retries take over.
@@ -94,7 +96,7 @@ _ACCOUNT_REFUSALS = frozenset(
 )
 
 
-class MatrixUnavailable(Exception):
+class MatrixUnavailable(Unavailable):
     """The homeserver did not answer as it should; the call is worth retrying later."""
 
 
@@ -177,41 +179,19 @@ def _replied_to(event: RoomMessage) -> str | None:
     return event_id if isinstance(event_id, str) else None
 
 
-def _retryable(error: Exception) -> bool:
-    """Failures of the link or of the homeserver (aiohttp and nio raise many kinds)."""
-    if isinstance(error, MatrixUnavailable | OSError | TimeoutError):
-        return True
-    return type(error).__module__.split(".")[0] in ("aiohttp", "nio")
-
-
-def _describe(error: Exception) -> str:
-    return str(error) if isinstance(error, MatrixUnavailable) else type(error).__name__
-
-
-Handler = Callable[[Inbound], Awaitable[object]]
-
-
 class MatrixAdapter:
     """Receives through sync, sends as the outbox's transport for platform ``matrix``."""
 
     platform = PLATFORM
 
-    def __init__(
-        self,
-        settings: MatrixSettings,
-        translator: Translator,
-        handle: Handler,
-        on_handled: Callable[[], None] = lambda: None,
-    ) -> None:
+    def __init__(self, settings: MatrixSettings, translator: Translator, handle: Handler) -> None:
         self.settings = settings
         self._translator = translator
         self._handle = handle
-        self._on_handled = on_handled
         settings.store_path.mkdir(parents=True, exist_ok=True)
         self._state_path = settings.store_path / "state.json"
         self._state = _State.load(self._state_path)
         self._client: AsyncClient | None = None
-        self._random = random.Random()
         self._groups_to_leave: set[str] = set()
         self._synced = False  # in this run: nio knows the rooms only after a sync
         self._opened: set[str] = set()  # chats opened in this run (nio knows them after a sync)
@@ -219,7 +199,7 @@ class MatrixAdapter:
 
     # -- lifecycle ----------------------------------------------------------------------
 
-    async def connect(self) -> None:
+    async def start(self) -> None:
         """Log in (or resume the saved session) and load the encryption store."""
         settings = self.settings
         config = AsyncClientConfig(
@@ -254,7 +234,7 @@ class MatrixAdapter:
             self._state.device_id, self._state.access_token = login.device_id, login.access_token
         else:
             await client.close()
-            raise ValueError(
+            raise Misconfigured(
                 "Matrix needs HELPDESK_MATRIX_PASSWORD or HELPDESK_MATRIX_ACCESS_TOKEN"
             )
         self._state.save(self._state_path)
@@ -266,23 +246,11 @@ class MatrixAdapter:
             await self._client.close()
             self._client = None
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Sync until ``stop`` is set, retrying with backoff while the homeserver is away."""
-        delay = _FIRST_BACKOFF
-        while not stop.is_set():
-            try:
-                if self._client is None:
-                    await self.connect()
-                await self._serve_once()
-                delay = _FIRST_BACKOFF
-            except Exception as error:
-                if not _retryable(error):
-                    raise
-                wait = self._random.uniform(0, delay)  # full jitter
-                log.warning("matrix: %s; retrying in %.1f s", _describe(error), wait)
-                delay = min(delay * 2, _LONGEST_BACKOFF)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=wait)
+    def retryable(self, error: Exception) -> bool:
+        """Failures of the link or of the homeserver (aiohttp and nio raise many kinds)."""
+        if isinstance(error, Unavailable | OSError | TimeoutError):
+            return True
+        return type(error).__module__.split(".")[0] in ("aiohttp", "nio")
 
     @property
     def ready(self) -> bool:
@@ -297,7 +265,8 @@ class MatrixAdapter:
             raise MatrixUnavailable("not connected")
         return self._client
 
-    async def _serve_once(self) -> None:
+    async def serve_once(self, stop: asyncio.Event) -> None:
+        """One sync: what arrived since the saved position, handled, then the position saved."""
         client = self.client
         first_start = self._state.next_batch is None
         response = await client.sync(
@@ -319,9 +288,7 @@ class MatrixAdapter:
             await self._handle_timeline(response, since=self._state.next_batch)
         self._state.next_batch = response.next_batch
         self._state.save(self._state_path)
-        if not self._synced:
-            self._synced = True
-            self._on_handled()  # what waited for this sync can go now
+        self._synced = True
 
     async def _keep_keys(self) -> None:
         """What nio's sync_forever does between syncs: one-time keys and device lists."""
@@ -410,7 +377,6 @@ class MatrixAdapter:
                 if isinstance(event, MegolmEvent):
                     await self._ask_for_key(event)
                 await self._handle(inbound)
-                self._on_handled()
 
     def _inbound(self, event: Any, sender: str, name: str | None) -> Inbound | None:
         common = {

@@ -18,10 +18,12 @@ What it gets right, because Telegram support bots often do not:
 - Group chats get a polite refusal and the bot leaves them, except a staff group named in
   the settings, where staff may use commands (answers come in private).
 
-The Application's explicit lifecycle is used (initialize, start, stop, shutdown) so that
-the bot shares one asyncio loop with the other adapters; its Updater and JobQueue are
-not: fetching is done here so that confirming an update waits for its handling, and
-scheduling belongs to the core.
+The adapter implements ``helpdesk.adapters.contract``: reconnecting with backoff is the
+contract's; a refused token or an address that is no Bot API (401 or 404 at any call) is
+``Misconfigured``, one line and no retry. The Application's explicit lifecycle is used
+(initialize, start, stop, shutdown) so that the bot shares one asyncio loop with the
+other adapters; its Updater and JobQueue are not: fetching is done here so that
+confirming an update waits for its handling, and scheduling belongs to the core.
 """
 
 import asyncio
@@ -31,10 +33,9 @@ import hmac
 import html
 import json
 import logging
-import random
 import re
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from http import HTTPStatus
@@ -65,10 +66,15 @@ from telegram.ext import Application, ApplicationBuilder, CallbackContext, TypeH
 from telegram.request import HTTPXRequest, RequestData
 from telegram.warnings import PTBUserWarning
 
+from helpdesk.adapters.contract import (
+    Handler,
+    Inbound,
+    Misconfigured,
+    RetryLater,
+    Undeliverable,
+)
 from helpdesk.adapters.telegram_html import render_telegram
 from helpdesk.i18n import Msg, Reply, Translator
-from helpdesk.services.conversation import Inbound
-from helpdesk.services.delivery import RetryLater, Undeliverable
 
 __all__ = ["PLATFORM", "TelegramAdapter", "TelegramRefused", "TelegramSettings", "deep_link"]
 
@@ -79,8 +85,6 @@ _TELEGRAM = "https://api.telegram.org"
 _POLL_TIMEOUT = 25  # seconds Telegram holds a getUpdates open
 _CALLBACK_LIMIT = 64  # bytes of callback data Telegram accepts
 _UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
-_FIRST_BACKOFF = 1.0
-_LONGEST_BACKOFF = 60.0
 # The command menu, in the order Telegram shows it.
 _MENU = (
     ("help", Msg.MENU_HELP),
@@ -93,10 +97,8 @@ _MENU = (
 _TAG = re.compile(r"<[^>]+>")
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
-Handler = Callable[[Inbound], Awaitable[object]]
 
-
-class TelegramRefused(Exception):
+class TelegramRefused(Misconfigured):
     """Telegram refused the bot's token: a configuration error, not worth retrying."""
 
 
@@ -225,17 +227,10 @@ class TelegramAdapter:
 
     platform = PLATFORM
 
-    def __init__(
-        self,
-        settings: TelegramSettings,
-        translator: Translator,
-        handle: Handler,
-        on_handled: Callable[[], None] = lambda: None,
-    ) -> None:
+    def __init__(self, settings: TelegramSettings, translator: Translator, handle: Handler) -> None:
         self.settings = settings
         self._translator = translator
         self._handle = handle
-        self._on_handled = on_handled
         builder = (
             ApplicationBuilder()
             .token(settings.token)
@@ -255,7 +250,6 @@ class TelegramAdapter:
         self._initialized = False
         self._ready = False
         self._offset: int | None = None
-        self._random = random.Random()
         self._sent_chunks: dict[str, int] = {}  # outbox key → pieces already sent this run
 
     @property
@@ -264,29 +258,31 @@ class TelegramAdapter:
 
     # -- lifecycle ----------------------------------------------------------------------
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Serve until ``stop`` is set, retrying with backoff while Telegram is away."""
-        delay = _FIRST_BACKOFF
-        while not stop.is_set():
-            try:
-                if not self._ready:
-                    await self._start()
-                    delay = _FIRST_BACKOFF
-                if self.settings.webhook_url:
-                    await self._serve_webhook(stop)
-                else:
-                    await self._poll_once()
-                delay = _FIRST_BACKOFF
-            except InvalidToken:
-                # Configuration, not weather (401 or 404: a wrong token or a wrong address):
-                # say so once and stop. PTB's message may hold the token.
-                raise TelegramRefused(self.settings.refused()) from None
-            except (TelegramError, OSError) as error:
-                wait = self._random.uniform(0, delay)  # full jitter
-                log.warning("telegram: %s; retrying in %.1f s", type(error).__name__, wait)
-                delay = min(delay * 2, _LONGEST_BACKOFF)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=wait)
+    async def start(self) -> None:
+        """Check the token (getMe), register the webhook or remove it, set the menu."""
+        with self._token_checked():
+            await self._start()
+
+    async def serve_once(self, stop: asyncio.Event) -> None:
+        """One long poll, or the webhook server until ``stop`` is set."""
+        with self._token_checked():
+            if self.settings.webhook_url:
+                await self._serve_webhook(stop)
+            else:
+                await self._poll_once()
+
+    def retryable(self, error: Exception) -> bool:
+        """Telegram or the network away (a refused token is ``TelegramRefused``)."""
+        return isinstance(error, TelegramError | OSError)
+
+    @contextlib.contextmanager
+    def _token_checked(self) -> Iterator[None]:
+        try:
+            yield
+        except InvalidToken:
+            # Configuration, not weather (401 or 404: a wrong token or a wrong address):
+            # say so once and stop. PTB's message may hold the token.
+            raise TelegramRefused(self.settings.refused()) from None
 
     async def _start(self) -> None:
         app = self._app
@@ -312,7 +308,6 @@ class TelegramAdapter:
             bot.username,
             "webhook" if self.settings.webhook_url else "long polling",
         )
-        self._on_handled()  # what waited in the outbox can go now
 
     async def _register_menu(self) -> None:
         """The command menu, in English and in every language Telegram can name."""
@@ -415,7 +410,7 @@ class TelegramAdapter:
         reply_to = None
         if replied is not None and replied.from_user and replied.from_user.id == self._app.bot.id:
             reply_to = f"{replied.chat.id}:{replied.message_id}"
-        await self._deliver(
+        await self._handle(
             Inbound(
                 platform=PLATFORM,
                 address=str(sender.id),
@@ -433,7 +428,7 @@ class TelegramAdapter:
         with contextlib.suppress(TelegramError):  # only stops the spinner: not worth a retry
             await query.answer()
         sender = query.from_user
-        await self._deliver(
+        await self._handle(
             Inbound(
                 platform=PLATFORM,
                 address=str(sender.id),
@@ -443,10 +438,6 @@ class TelegramAdapter:
                 language_code=sender.language_code,
             )
         )
-
-    async def _deliver(self, inbound: Inbound) -> None:
-        await self._handle(inbound)
-        self._on_handled()
 
     async def _on_error(self, update: object, context: CallbackContext[Any, Any, Any, Any]) -> None:
         # Never the update itself: it holds the message text.

@@ -18,12 +18,11 @@ from helpdesk.services.chat import asking, connections, people, staff, tickets
 from helpdesk.services.chat.resources import Resources
 from helpdesk.services.choices import reshown
 from helpdesk.services.commands import Command, parse_command, parse_number
-from helpdesk.services.curation import EntryWriter
 from helpdesk.services.input import InputLimits, check_question, clean_text, too_long
 from helpdesk.services.knowledge import KnowledgeIndex
 from helpdesk.services.messenger import notify_staff
 from helpdesk.services.pace import Pace
-from helpdesk.services.ports import Clock, UnitOfWorkFactory
+from helpdesk.services.ports import Clock, EntryWriter, UnitOfWorkFactory
 from helpdesk.services.turn import Turn
 
 __all__ = ["Helpdesk", "Inbound"]

@@ -9,7 +9,6 @@ changes the base without a member of staff.
 """
 
 import dataclasses
-from collections.abc import Callable
 from datetime import datetime
 
 from helpdesk.domain.audit import AuditAction
@@ -29,12 +28,11 @@ from helpdesk.domain.tickets import TicketStatus
 from helpdesk.i18n import Msg
 from helpdesk.matching.normalize import normalize_text
 from helpdesk.services.audit import record
-from helpdesk.services.ports import UnitOfWork
+from helpdesk.services.ports import EntryWriter, UnitOfWork
 from helpdesk.services.refusals import Refused
 
 __all__ = [
     "WEAK_MATCH",
-    "EntryWriter",
     "add_phrasing",
     "decide_proposal",
     "promote_ticket",
@@ -44,7 +42,6 @@ __all__ = [
     "retire_entry",
 ]
 
-EntryWriter = Callable[[Entry], None]  # writes knowledge/<id>.md; None: no folder to write
 _TITLE_LENGTH = 90
 WEAK_MATCH = 85.0  # an answer scored below this that helped teaches the matcher something
 

@@ -3,7 +3,7 @@
 import asyncio
 import hashlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,15 +13,11 @@ from helpdesk.domain.questions import Match
 from helpdesk.matching import Matcher
 from helpdesk.matching.hybrid import HybridMatcher
 from helpdesk.matching.semantic import Embedder, Vectors
-from helpdesk.services.ports import Clock, UnitOfWorkFactory
+from helpdesk.services.ports import Clock, MatcherFactory, UnitOfWorkFactory
 
-__all__ = ["ImportReport", "KnowledgeIndex", "MatcherFactory", "import_entries"]
+__all__ = ["ImportReport", "KnowledgeIndex", "import_entries"]
 
 log = logging.getLogger(__name__)
-
-# Builds a matcher from the published entries and, when an embedding model is in use,
-# the vectors of their phrasings and answers (None: match lexically).
-MatcherFactory = Callable[[Sequence[Entry], Mapping[str, Vectors] | None], Matcher]
 
 # Candidates this close to the best one tell what a question is about (for routing).
 _TOPIC_WINDOW = 15.0

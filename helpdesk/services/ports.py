@@ -1,7 +1,7 @@
 """What the services need from storage, as protocols. ``helpdesk.storage`` implements them
 with SQLAlchemy; unit tests use hand-written fakes."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -18,6 +18,8 @@ from helpdesk.domain.routing import ExpertLoad
 from helpdesk.domain.schedule import ActionKind, ScheduledAction
 from helpdesk.domain.tickets import Ticket, TicketStatus
 from helpdesk.i18n.messages import Reply
+from helpdesk.matching import Matcher
+from helpdesk.matching.semantic import Vectors
 from helpdesk.services.choices import Menus
 
 __all__ = [
@@ -25,9 +27,11 @@ __all__ = [
     "ConnectionRepository",
     "EmbeddingCache",
     "EntryRepository",
+    "EntryWriter",
     "Erasure",
     "InboundLog",
     "InviteRepository",
+    "MatcherFactory",
     "MenuRepository",
     "Outbox",
     "OutboxItem",
@@ -42,6 +46,10 @@ __all__ = [
 ]
 
 Clock = Callable[[], datetime]
+EntryWriter = Callable[[Entry], None]  # writes knowledge/<id>.md; None: no folder to write
+# Builds a matcher from the published entries and, when an embedding model is in use,
+# the vectors of their phrasings and answers (None: match lexically).
+MatcherFactory = Callable[[Sequence[Entry], Mapping[str, Vectors] | None], Matcher]
 Upserted = Literal["created", "updated", "unchanged"]
 
 

@@ -11,8 +11,7 @@ from helpdesk.domain.knowledge import EntryStatus
 from helpdesk.domain.people import Person
 from helpdesk.domain.privacy import ERASED, Redaction
 from helpdesk.services.audit import actor, record
-from helpdesk.services.curation import EntryWriter
-from helpdesk.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from helpdesk.services.ports import Clock, EntryWriter, UnitOfWork, UnitOfWorkFactory
 
 __all__ = ["AlreadyErased", "apply_retention", "erase_person", "export_person"]
 

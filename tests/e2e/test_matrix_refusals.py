@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from helpdesk.adapters.contract import keep_serving
 from helpdesk.adapters.matrix import MatrixAdapter, MatrixSettings, MatrixUnavailable
 from helpdesk.i18n import Msg, Quote, Reply, Translator
 from helpdesk.services.conversation import Inbound
@@ -51,7 +52,7 @@ class Running:
             self.inbox.append(inbound)
 
         self.adapter = MatrixAdapter(settings, Translator(), handle)
-        self._task = asyncio.create_task(self.adapter.run(asyncio.Event()))
+        self._task = asyncio.create_task(keep_serving(self.adapter, asyncio.Event()))
         await until(lambda: self.adapter.ready, within=30)
 
     async def stop(self) -> None:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram.error import NetworkError
 
+from helpdesk.adapters.contract import keep_serving
 from helpdesk.adapters.telegram import TelegramAdapter, TelegramSettings
 from helpdesk.domain.actions import ChooseLanguage
 from helpdesk.i18n import Button, Msg, Quote, Reply, Text, Translator
@@ -31,7 +32,7 @@ async def running(base_url: str) -> AsyncIterator[TelegramAdapter]:
     """The adapter, started as the bot starts it, until the test is done."""
     adapter = TelegramAdapter(TelegramSettings(TOKEN, base_url), Translator(), nobody)
     stop = asyncio.Event()
-    task = asyncio.create_task(adapter.run(stop))
+    task = asyncio.create_task(keep_serving(adapter, stop))
     try:
         yield adapter
     finally:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from helpdesk.adapters.console import ConsoleChat, ensure_local_people
 from helpdesk.bootstrap import App, bootstrap
+from helpdesk.runner import open_console
 from helpdesk.services.knowledge import import_entries
 from helpdesk.settings import Settings
 from tests.bad_input import load_bad_input
@@ -50,7 +50,7 @@ async def app(clock: FakeClock, tmp_path: Path, engine: str) -> AsyncIterator[Ap
 @pytest.mark.parametrize("who", ["official", "expert", "staff"])
 async def test_every_bad_message_gets_a_clear_reply(app: App, who: str) -> None:
     out = io.StringIO()
-    console = Console(ConsoleChat(app, await ensure_local_people(app), out), out)
+    console = Console(await open_console(app, out=out), out)
     await console.type(f"/as {who}")
     corpus = load_bad_input()
     assert len(corpus) >= 500

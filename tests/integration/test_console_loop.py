@@ -1,13 +1,16 @@
 """The whole loop through the console adapter, on a real SQLite database."""
 
+import asyncio
 import io
 import re
 
 import pytest
 
-from helpdesk.adapters.console import ConsoleChat, ensure_local_people
+from helpdesk.adapters.console import ConsoleChat
+from helpdesk.adapters.contract import keep_serving
 from helpdesk.bootstrap import App
 from helpdesk.domain.tickets import TicketStatus
+from helpdesk.runner import open_console
 from helpdesk.services.knowledge import import_entries
 from tests.fakes import FakeClock
 from tests.support import ENTRIES
@@ -33,7 +36,7 @@ class Console:
 async def console(app: App, clock: FakeClock) -> Console:
     await import_entries(app.uow, ENTRIES, clock)
     out = io.StringIO()
-    return Console(ConsoleChat(app, await ensure_local_people(app), out), out)
+    return Console(await open_console(app, out=out), out)
 
 
 async def test_question_ticket_expert_answer_rating(console: Console, app: App) -> None:
@@ -94,10 +97,9 @@ async def test_staff_see_every_open_ticket(console: Console) -> None:
 async def test_piped_input_runs_to_the_end(app: App, clock: FakeClock) -> None:
     await import_entries(app.uow, ENTRIES, clock)
     out = io.StringIO()
-    chat = ConsoleChat(app, await ensure_local_people(app), out)
-    await chat.run(
-        io.StringIO(f"{UNMATCHED}\n/as expert\n/answer 1 Ask the mayor.\n/as official\n2\n")
-    )
+    stdin = io.StringIO(f"{UNMATCHED}\n/as expert\n/answer 1 Ask the mayor.\n/as official\n2\n")
+    chat = await open_console(app, stdin=stdin, out=out)
+    await keep_serving(chat, asyncio.Event())
     text = out.getvalue()
     assert text.startswith("Helpdesk console. You are Local official (an official).")
     assert "official> " + UNMATCHED in text
@@ -110,7 +112,6 @@ async def test_input_that_is_not_utf8_is_answered_and_reading_goes_on(
 ) -> None:
     await import_entries(app.uow, ENTRIES, clock)
     out = io.StringIO()
-    chat = ConsoleChat(app, await ensure_local_people(app), out)
     # What a terminal or a pipe hands the console: bytes, decoded strictly by default.
     stdin = io.TextIOWrapper(
         io.BytesIO(
@@ -122,7 +123,7 @@ async def test_input_that_is_not_utf8_is_answered_and_reading_goes_on(
         encoding="utf-8",
         errors="strict",
     )
-    await chat.run(stdin)
+    await keep_serving(await open_console(app, stdin=stdin, out=out), asyncio.Event())
     text = out.getvalue()
     assert "Setting up a Local Safety Council" in text  # the good line before the bad one
     assert "official> \ufffd\ufffd\ufffd\ufffd\nI can only read text messages." in text

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from helpdesk.adapters.console import ConsoleChat, ensure_local_people
 from helpdesk.bootstrap import App, bootstrap
 from helpdesk.domain.curation import ProposalStatus
 from helpdesk.domain.knowledge import EntryStatus
 from helpdesk.knowledge_files import read_knowledge
+from helpdesk.runner import open_console
 from helpdesk.services.knowledge import import_entries
 from helpdesk.settings import Settings
 from tests.fakes import FakeClock
@@ -44,7 +44,7 @@ async def app(database_url: str, clock: FakeClock, tmp_path: Path) -> AsyncItera
 async def console(app: App, clock: FakeClock) -> Console:
     await import_entries(app.uow, ENTRIES, clock)
     out = io.StringIO()
-    chat = ConsoleChat(app, await ensure_local_people(app), out)
+    chat = await open_console(app, out=out)
     return Console(chat, out)
 
 

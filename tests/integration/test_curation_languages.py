@@ -9,9 +9,9 @@ import io
 
 import pytest
 
-from helpdesk.adapters.console import ConsoleChat, ensure_local_people
 from helpdesk.bootstrap import App
 from helpdesk.knowledge_files import read_knowledge
+from helpdesk.runner import open_console
 from helpdesk.services.knowledge import import_entries
 from tests.fakes import FakeClock
 from tests.integration.test_console_loop import Console
@@ -32,7 +32,7 @@ async def console(app: App, clock: FakeClock) -> Console:
         pytest.fail("the multilingual model must be installed for this test")
     await import_entries(app.uow, ENTRIES, clock)
     out = io.StringIO()
-    return Console(ConsoleChat(app, await ensure_local_people(app), out), out)
+    return Console(await open_console(app, out=out), out)
 
 
 async def test_a_published_answer_serves_other_languages(console: Console, app: App) -> None:

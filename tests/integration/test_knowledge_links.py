@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from helpdesk.adapters.console import ConsoleChat, ensure_local_people
 from helpdesk.bootstrap import App, bootstrap
 from helpdesk.domain.knowledge import Entry, EntryStatus
 from helpdesk.knowledge_files import dump_entry, read_knowledge
+from helpdesk.runner import open_console
 from helpdesk.services.knowledge import import_entries
 from helpdesk.settings import Settings
 from tests.fakes import FakeClock
@@ -85,7 +85,7 @@ async def test_chat_commands_replace_links_instead_of_writing_through_them(
 ) -> None:
     await import_entries(app.uow, [DRAFT], clock)
     out = io.StringIO()
-    console = Console(ConsoleChat(app, await ensure_local_people(app), out), out)
+    console = Console(await open_console(app, out=out), out)
     await console.type("/as staff")
     knowledge, target = tmp_path / "knowledge", tmp_path / "outside.txt"
 

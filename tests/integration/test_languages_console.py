@@ -5,10 +5,10 @@ import io
 
 import pytest
 
-from helpdesk.adapters.console import ConsoleChat, ensure_local_people
 from helpdesk.bootstrap import App
 from helpdesk.domain.languages import SUPPORTED_LANGUAGES
 from helpdesk.i18n import LanguageName, Msg, Translator
+from helpdesk.runner import open_console
 from helpdesk.services.knowledge import import_entries
 from tests.fakes import FakeClock
 from tests.integration.test_console_loop import Console
@@ -21,7 +21,7 @@ T = Translator()
 async def console(app: App, clock: FakeClock) -> Console:
     await import_entries(app.uow, ENTRIES, clock)
     out = io.StringIO()
-    return Console(ConsoleChat(app, await ensure_local_people(app), out), out)
+    return Console(await open_console(app, out=out), out)
 
 
 @pytest.mark.parametrize("code", SUPPORTED_LANGUAGES)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from helpdesk.adapters.console import ConsoleChat, ensure_local_people
 from helpdesk.bootstrap import App, bootstrap
 from helpdesk.i18n import Msg, Translator
 from helpdesk.knowledge_files import read_knowledge
+from helpdesk.runner import open_console
 from helpdesk.services.knowledge import import_entries
 from helpdesk.settings import Settings
 from tests.fakes import FakeClock
@@ -51,7 +51,7 @@ async def console(app: App, clock: FakeClock) -> Console:
     assert files.ok
     await import_entries(app.uow, files.entries, clock)
     out = io.StringIO()
-    return Console(ConsoleChat(app, await ensure_local_people(app), out), out)
+    return Console(await open_console(app, out=out), out)
 
 
 @pytest.mark.parametrize("language", QUESTIONS)

@@ -3,9 +3,9 @@ what people send, and where published entries are written."""
 
 from dataclasses import dataclass
 
-from helpdesk.services.curation import EntryWriter
 from helpdesk.services.input import InputLimits
 from helpdesk.services.knowledge import KnowledgeIndex
+from helpdesk.services.ports import EntryWriter
 
 __all__ = ["Resources"]
 
