@@ -51,7 +51,7 @@ def optional_enum(kind: type[E]) -> Stored:
     """An enum or None, stored as its value or NULL."""
     return Stored(
         load=lambda value: kind(value) if value else None,
-        dump=lambda member: member.value if member else None,
+        dump=lambda member: member.value if member is not None else None,
     )
 
 
@@ -89,7 +89,6 @@ class Mapper(Generic[Obj, Row]):
         self._make: Callable[..., Obj] = domain
         self.table = table
         self._given = frozenset(given)
-        # field -> (column, how)
         self._fields: dict[str, tuple[str, Stored]] = {}
         for name in names:
             if name in self._given:
