@@ -3,29 +3,24 @@
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk.domain.audit import AuditAction, AuditEvent
+from helpdesk.storage._mapping import Mapper, clipped, enum
+from helpdesk.storage._repository import Repository
 from helpdesk.storage.tables import AuditRow
 
 __all__ = ["SqlAuditLog"]
 
+AUDIT_EVENT = Mapper(
+    AuditEvent,
+    AuditRow,
+    stored={"action": enum(AuditAction), "actor": clipped(200), "subject": clipped(200)},
+)
 
-class SqlAuditLog:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
+class SqlAuditLog(Repository):
     async def add(self, event: AuditEvent) -> None:
-        self.session.add(
-            AuditRow(
-                at=event.at,
-                actor=event.actor[:200],
-                action=event.action.value,
-                subject=event.subject[:200],
-                detail=event.detail,
-            )
-        )
-        await self.session.flush()
+        await self._insert(AUDIT_EVENT.new_row(event))
 
     async def find(
         self,
@@ -39,14 +34,4 @@ class SqlAuditLog:
             query = query.where(AuditRow.at >= since)
         if action is not None:
             query = query.where(AuditRow.action == action.value)
-        return [
-            AuditEvent(
-                id=row.id,
-                at=row.at,
-                actor=row.actor,
-                action=AuditAction(row.action),
-                subject=row.subject,
-                detail=row.detail,
-            )
-            for row in await self.session.scalars(query)
-        ]
+        return [AUDIT_EVENT.to_domain(row) for row in await self.session.scalars(query)]

@@ -12,12 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, cast, delete, literal, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
 from helpdesk.domain.privacy import ERASED, Redaction
 from helpdesk.domain.tickets import TicketStatus
 from helpdesk.services.ports import Erasure
+from helpdesk.storage._repository import Repository, bulk
 from helpdesk.storage.tables import (
     AuditRow,
     ConnectionRequestRow,
@@ -52,16 +52,7 @@ def _plain(row: DeclarativeBase) -> dict[str, Any]:
     return data
 
 
-async def _bulk(session: AsyncSession, statement: Any) -> int:
-    """Run a bulk UPDATE or DELETE (no ORM objects synchronised); how many rows it hit."""
-    result = await session.execute(statement.execution_options(synchronize_session=False))
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-class SqlPersonalData:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class SqlPersonalData(Repository):
     async def export(self, person_id: int) -> dict[str, Any] | None:
         person = await self.session.get(PersonRow, person_id)
         if person is None:
@@ -151,7 +142,7 @@ class SqlPersonalData:
         counts: dict[str, int] = {}
 
         async def run(name: str, statement: Any) -> None:
-            counts[name] = counts.get(name, 0) + await _bulk(self.session, statement)
+            counts[name] = counts.get(name, 0) + await bulk(self.session, statement)
 
         def changed(name: str, count: int) -> None:
             if count:
@@ -374,13 +365,13 @@ class SqlPersonalData:
     async def purge_texts(self, before: datetime) -> int:
         """Blank question texts older than ``before`` and drop old delivered messages.
         Returns how many question texts were blanked."""
-        blanked = await _bulk(
+        blanked = await bulk(
             self.session,
             update(QuestionRow)
             .where(QuestionRow.created_at < before, QuestionRow.text != "")
             .values(text="", normalized=""),
         )
-        await _bulk(
+        await bulk(
             self.session,
             update(TicketRow)
             .where(
@@ -390,11 +381,11 @@ class SqlPersonalData:
             )
             .values(text="", comment=None),
         )
-        await _bulk(
+        await bulk(
             self.session,
             delete(OutboxRow).where(
                 OutboxRow.delivered_at.is_not(None), OutboxRow.delivered_at < before
             ),
         )
-        await _bulk(self.session, delete(InboundRow).where(InboundRow.received_at < before))
+        await bulk(self.session, delete(InboundRow).where(InboundRow.received_at < before))
         return blanked

@@ -22,21 +22,13 @@ from helpdesk.services.ports import (
     TicketRepository,
 )
 from helpdesk.storage.audit_log import SqlAuditLog
+from helpdesk.storage.curation import SqlConnections, SqlProposals
+from helpdesk.storage.knowledge import SqlEmbeddings, SqlEntries
+from helpdesk.storage.messages import SqlInbound, SqlMenus, SqlOutbox
+from helpdesk.storage.people import SqlInvites, SqlPeople
 from helpdesk.storage.privacy import SqlPersonalData
-from helpdesk.storage.repositories import (
-    SqlConnections,
-    SqlEmbeddings,
-    SqlEntries,
-    SqlInbound,
-    SqlInvites,
-    SqlMenus,
-    SqlOutbox,
-    SqlPeople,
-    SqlProposals,
-    SqlQuestions,
-    SqlSchedule,
-    SqlTickets,
-)
+from helpdesk.storage.schedule import SqlSchedule
+from helpdesk.storage.tickets import SqlQuestions, SqlTickets
 
 __all__ = ["SqlUnitOfWork"]
 

@@ -1,0 +1,80 @@
+"""What every repository does the same way: hold the unit of work's session, insert a
+row and learn its id, find the row of an object stored before, load child rows in a few
+statements."""
+
+from collections.abc import Callable, Collection, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from helpdesk.storage._mapping import Mapper
+from helpdesk.storage.tables import Base
+
+__all__ = ["IN_LIST_LIMIT", "Repository", "bulk", "chunks"]
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+Obj = TypeVar("Obj", bound="DataclassInstance")
+Row = TypeVar("Row", bound=Base)
+T = TypeVar("T")
+V = TypeVar("V")
+
+# Keep IN lists short on every backend (SQLite caps the parameters of one statement).
+IN_LIST_LIMIT = 500
+
+
+def chunks(items: Sequence[T], size: int = IN_LIST_LIMIT) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive slices of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def bulk(session: AsyncSession, statement: Any) -> int:
+    """Run a bulk UPDATE or DELETE (no ORM objects synchronised); how many rows it hit."""
+    result = await session.execute(statement.execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+class Repository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _insert(self, row: Row) -> Row:
+        """Add ``row`` and flush, so that the database gives it its id."""
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def _get(self, mapper: Mapper[Obj, Row], key: Any) -> Obj | None:
+        """The object stored under the primary key ``key``, if there is one."""
+        row = await self.session.get(mapper.table, key)
+        return mapper.to_domain(row) if row is not None else None
+
+    async def _stored(self, table: type[Row], key: Any) -> Row:
+        """The row of an object stored before: saving one that never was is a bug."""
+        assert key is not None, f"save() is for {table.__tablename__} already added"
+        row = await self.session.get(table, key)
+        assert row is not None, f"no row {key!r} in {table.__tablename__}"
+        return row
+
+    async def _children(
+        self,
+        parent: InstrumentedAttribute[Any],
+        parents: Collection[Any],
+        order: InstrumentedAttribute[Any],
+        child: Any,
+        convert: Callable[[Any], V],
+    ) -> dict[Any, list[V]]:
+        """``child`` (a row class, or one column) of the rows whose ``parent`` column is one
+        of ``parents``, in ``order``, converted and grouped by parent (every parent has a
+        list, perhaps empty)."""
+        found: dict[Any, list[V]] = {key: [] for key in parents}
+        for some in chunks(list(found)):
+            for key, value in await self.session.execute(
+                select(parent, child).where(parent.in_(some)).order_by(parent, order)
+            ):
+                found[key].append(convert(value))
+        return found

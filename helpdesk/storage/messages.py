@@ -1,0 +1,198 @@
+"""Messages in and out: the outbox of replies to deliver (and whom each one mentions), the
+log of inbound messages already handled, and each person's open menus."""
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from helpdesk.domain.people import ChatIdentity
+from helpdesk.i18n.messages import Reply
+from helpdesk.services.choices import Menu, Menus
+from helpdesk.services.ports import OutboxItem
+from helpdesk.storage._mapping import Mapper, Stored
+from helpdesk.storage._repository import Repository
+from helpdesk.storage.tables import InboundRow, MenuRow, OutboxMentionRow, OutboxRow
+
+__all__ = ["SqlInbound", "SqlMenus", "SqlOutbox", "inbound_key"]
+
+_REPLY = Stored("payload", load=Reply.from_json, dump=Reply.to_json)
+OUTBOX_ITEM = Mapper(OutboxItem, OutboxRow, stored={"reply": _REPLY}, given=["identity"])
+
+
+def _stack_from_json(data: Sequence[dict[str, Any]]) -> tuple[Menu, ...]:
+    return tuple(Menu(Reply.from_json(m["reply"]), bool(m.get("confirms", False))) for m in data)
+
+
+def _stack_to_json(stack: Sequence[Menu]) -> list[dict[str, Any]]:
+    return [{"reply": m.reply.to_json(), "confirms": m.confirms} for m in stack]
+
+
+MENUS = Mapper(
+    Menus, MenuRow, stored={"stack": Stored("actions", _stack_from_json, _stack_to_json)}
+)
+
+
+def _outbox_item(row: OutboxRow) -> OutboxItem:
+    return OUTBOX_ITEM.to_domain(row, identity=ChatIdentity(row.platform, row.address))
+
+
+class SqlOutbox(Repository):
+    async def add(
+        self,
+        identity: ChatIdentity,
+        person_id: int | None,
+        language: str | None,
+        reply: Reply,
+        at: datetime,
+    ) -> int:
+        row = await self._insert(
+            OutboxRow(
+                platform=identity.platform,
+                address=identity.address,
+                person_id=person_id,
+                language=language,
+                payload=reply.to_json(),
+                ref=reply.ref,
+                created_at=at,
+            )
+        )
+        mentioned = set(reply.mentions) - {person_id}
+        if mentioned:
+            self.session.add_all(
+                OutboxMentionRow(outbox_id=row.id, person_id=someone) for someone in mentioned
+            )
+            await self.session.flush()
+        return row.id
+
+    async def next_due(self, platforms: Sequence[str], now: datetime) -> OutboxItem | None:
+        # The row lock is held until the unit of work ends (SQLite ignores it: one worker).
+        row = await self.session.scalar(
+            select(OutboxRow)
+            .where(OutboxRow.delivered_at.is_(None), OutboxRow.failed_at.is_(None))
+            .where(OutboxRow.platform.in_(list(platforms)))
+            .where(or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now))
+            .order_by(OutboxRow.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        return _outbox_item(row) if row is not None else None
+
+    async def mark_delivered(self, item_id: int, message_id: str | None, at: datetime) -> None:
+        await self._attempted(item_id, delivered_at=at, message_id=message_id)
+
+    async def mark_failed(
+        self, item_id: int, error: str, retry_at: datetime, failing_since: datetime
+    ) -> None:
+        await self._attempted(
+            item_id,
+            last_error=error[:2000],
+            next_attempt_at=retry_at,
+            failing_since=func.coalesce(OutboxRow.failing_since, failing_since),
+        )
+
+    async def give_up(self, item_id: int, error: str, at: datetime) -> None:
+        await self._attempted(
+            item_id,
+            last_error=error[:2000],
+            failed_at=at,
+            failing_since=func.coalesce(OutboxRow.failing_since, at),
+        )
+
+    async def _attempted(self, item_id: int, **outcome: Any) -> None:
+        """Count one more delivery attempt of the item, and store how it went."""
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == item_id)
+            .values(attempts=OutboxRow.attempts + 1, **outcome)
+        )
+
+    async def failed(self, limit: int = 100) -> list[OutboxItem]:
+        rows = await self.session.scalars(
+            select(OutboxRow)
+            .where(OutboxRow.failed_at.is_not(None), OutboxRow.delivered_at.is_(None))
+            .order_by(OutboxRow.id.desc())
+            .limit(limit)
+        )
+        return [_outbox_item(row) for row in rows]
+
+    async def get(self, item_id: int) -> OutboxItem | None:
+        row = await self.session.get(OutboxRow, item_id)
+        return _outbox_item(row) if row is not None else None
+
+    async def forget(self, item_id: int) -> None:
+        await self.session.execute(delete(OutboxRow).where(OutboxRow.id == item_id))
+
+    async def resend(self, item_id: int) -> bool:
+        done = await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == item_id, OutboxRow.failed_at.is_not(None))
+            .where(OutboxRow.delivered_at.is_(None))
+            .values(failed_at=None, failing_since=None, next_attempt_at=None, attempts=0)
+        )
+        return bool(getattr(done, "rowcount", 0))
+
+    async def sent_reply(self, platform: str, message_id: str) -> Reply | None:
+        payload = await self.session.scalar(
+            select(OutboxRow.payload)
+            .where(OutboxRow.platform == platform)
+            .where(OutboxRow.message_id == message_id)
+            .limit(1)
+        )
+        return Reply.from_json(payload) if payload is not None else None
+
+
+def inbound_key(platform: str, message_id: str) -> str:
+    """What the inbound log keeps of a platform message id: its hash. A Telegram private
+    chat's id is the user's id, and recognising a redelivered message needs no more."""
+    return hashlib.sha256(f"{platform}\x00{message_id}".encode()).hexdigest()
+
+
+class SqlInbound(Repository):
+    async def claim(
+        self, platform: str, message_id: str, person_id: int | None, at: datetime
+    ) -> bool:
+        key = inbound_key(platform, message_id)
+        found = await self.session.scalar(
+            select(InboundRow.id)
+            .where(InboundRow.platform == platform)
+            .where(InboundRow.message_id == key)
+        )
+        if found is not None:
+            return False
+        self.session.add(
+            InboundRow(platform=platform, message_id=key, person_id=person_id, received_at=at)
+        )
+        try:
+            # The unique key decides between workers: on PostgreSQL a second worker's insert
+            # waits for the first one's transaction and fails if it committed.
+            await self.session.flush()
+        except IntegrityError:
+            await self.session.rollback()
+            return False
+        return True
+
+
+class SqlMenus(Repository):
+    async def get(self, person_id: int) -> Menus:
+        row = await self.session.get(MenuRow, person_id)
+        return MENUS.to_domain(row) if row is not None else Menus()
+
+    async def set(self, person_id: int, menus: Menus, at: datetime) -> None:
+        row = await self.session.get(MenuRow, person_id)
+        if row is None:
+            self.session.add(MENUS.new_row(menus, person_id=person_id, updated_at=at))
+        else:
+            MENUS.fill(row, menus, updated_at=at)
+        await self.session.flush()
+
+    async def stale(self, person_id: int) -> None:
+        await self.session.execute(
+            update(MenuRow)
+            .where(MenuRow.person_id == person_id, MenuRow.live.is_(True))
+            .values(live=False)
+            .execution_options(synchronize_session=False)
+        )

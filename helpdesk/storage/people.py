@@ -1,0 +1,182 @@
+"""People, their chat identities, and the invitations they join with."""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from helpdesk.domain.invites import Invite
+from helpdesk.domain.people import ChatIdentity, Person, Role
+from helpdesk.domain.routing import ExpertLoad
+from helpdesk.domain.tickets import TicketEventKind, TicketStatus
+from helpdesk.storage._mapping import AS_LIST, Mapper, enum
+from helpdesk.storage._repository import Repository
+from helpdesk.storage.tables import IdentityRow, InviteRow, PersonRow, TicketEventRow, TicketRow
+
+__all__ = ["SqlInvites", "SqlPeople"]
+
+PERSON = Mapper(
+    Person,
+    PersonRow,
+    stored={"role": enum(Role), "languages": AS_LIST, "topics": AS_LIST},
+    given=["identities"],
+    # Only erasure sets it, in one statement with the rest of the tombstone.
+    read_only=["erased_at"],
+)
+INVITE = Mapper(
+    Invite, InviteRow, stored={"role": enum(Role), "languages": AS_LIST, "topics": AS_LIST}
+)
+
+
+def _identity(row: IdentityRow) -> ChatIdentity:
+    return ChatIdentity(row.platform, row.address)
+
+
+class SqlPeople(Repository):
+    async def get(self, person_id: int) -> Person | None:
+        row = await self.session.get(PersonRow, person_id)
+        return (await self._people([row]))[0] if row else None
+
+    async def by_identity(self, identity: ChatIdentity) -> Person | None:
+        row = await self.session.scalar(
+            select(PersonRow)
+            .join(IdentityRow, IdentityRow.person_id == PersonRow.id)
+            .where(IdentityRow.platform == identity.platform)
+            .where(IdentityRow.address == identity.address)
+        )
+        return (await self._people([row]))[0] if row else None
+
+    async def add(self, person: Person) -> Person:
+        assert person.created_at is not None, "a person needs created_at before it is stored"
+        person.id = (await self._insert(PERSON.new_row(person))).id
+        await self._add_identities(person)
+        return person
+
+    async def save(self, person: Person) -> None:
+        assert person.created_at is not None, "a person needs created_at before it is stored"
+        PERSON.fill(await self._stored(PersonRow, person.id), person)
+        await self._add_identities(person)
+
+    async def all(self, role: Role | None = None) -> list[Person]:
+        # The erased stay as anonymous rows for statistics; they are nobody to route to.
+        query = select(PersonRow).where(PersonRow.erased_at.is_(None)).order_by(PersonRow.id)
+        if role is not None:
+            query = query.where(PersonRow.role == role.value)
+        return await self._people(list(await self.session.scalars(query)))
+
+    async def expert_loads(self) -> list[ExpertLoad]:
+        open_counts = dict(
+            (
+                await self.session.execute(
+                    select(TicketRow.assignee_id, func.count())
+                    .where(TicketRow.status == TicketStatus.ASSIGNED.value)
+                    .where(TicketRow.assignee_id.is_not(None))
+                    .group_by(TicketRow.assignee_id)
+                )
+            ).all()
+        )
+        last_assigned = dict(
+            (
+                await self.session.execute(
+                    select(TicketEventRow.expert_id, func.max(TicketEventRow.at))
+                    .where(
+                        TicketEventRow.kind.in_(
+                            [TicketEventKind.ASSIGNED.value, TicketEventKind.REASSIGNED.value]
+                        )
+                    )
+                    .where(TicketEventRow.expert_id.is_not(None))
+                    .group_by(TicketEventRow.expert_id)
+                )
+            ).all()
+        )
+        loads = []
+        for expert in await self.all(Role.EXPERT):
+            assert expert.id is not None
+            last = last_assigned.get(expert.id)
+            loads.append(
+                ExpertLoad(
+                    expert,
+                    open_counts.get(expert.id, 0),
+                    # func.max bypasses the column type on some backends: make it aware again
+                    _as_utc(last) if last is not None else None,
+                )
+            )
+        return loads
+
+    async def touch(self, identity: ChatIdentity, at: datetime) -> None:
+        await self.session.execute(
+            update(IdentityRow)
+            .where(IdentityRow.platform == identity.platform)
+            .where(IdentityRow.address == identity.address)
+            .values(last_seen_at=at)
+        )
+
+    async def remember_language(self, identity: ChatIdentity, language: str) -> None:
+        owner = (
+            select(IdentityRow.person_id)
+            .where(IdentityRow.platform == identity.platform)
+            .where(IdentityRow.address == identity.address)
+            .scalar_subquery()
+        )
+        await self.session.execute(
+            update(PersonRow)
+            .where(PersonRow.id == owner)
+            .values(last_language=language)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def reachable_at(self, person_id: int) -> ChatIdentity | None:
+        row = await self.session.scalar(
+            select(IdentityRow)
+            .where(IdentityRow.person_id == person_id)
+            .order_by(IdentityRow.last_seen_at.desc().nulls_last(), IdentityRow.id.desc())
+            .limit(1)
+        )
+        return _identity(row) if row else None
+
+    async def _people(self, rows: Sequence[PersonRow]) -> list[Person]:
+        identities = await self._children(
+            IdentityRow.person_id, [row.id for row in rows], IdentityRow.id, IdentityRow, _identity
+        )
+        return [PERSON.to_domain(row, identities=identities[row.id]) for row in rows]
+
+    async def _add_identities(self, person: Person) -> None:
+        known = set(
+            (
+                await self.session.execute(
+                    select(IdentityRow.platform, IdentityRow.address).where(
+                        IdentityRow.person_id == person.id
+                    )
+                )
+            ).all()
+        )
+        for identity in person.identities:
+            if (identity.platform, identity.address) not in known:
+                self.session.add(
+                    IdentityRow(
+                        person_id=person.id, platform=identity.platform, address=identity.address
+                    )
+                )
+        await self.session.flush()
+
+
+def _as_utc(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class SqlInvites(Repository):
+    async def add(self, invite: Invite) -> Invite:
+        invite.id = (await self._insert(INVITE.new_row(invite))).id
+        return invite
+
+    async def by_code_hash(self, code_hash: str) -> Invite | None:
+        row = await self.session.scalar(select(InviteRow).where(InviteRow.code_hash == code_hash))
+        return INVITE.to_domain(row) if row is not None else None
+
+    async def save(self, invite: Invite) -> None:
+        INVITE.fill(await self._stored(InviteRow, invite.id), invite)
+        await self.session.flush()
