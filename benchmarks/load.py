@@ -12,7 +12,7 @@ up to 40 at once, one chat's in order):
 - one worker on SQLite, long polling (the simplest deployment; the baseline);
 - one worker on PostgreSQL, webhook behind the load balancer;
 - two workers on one PostgreSQL database, webhook behind the load balancer
-  (tests/e2e/balancer.py), the way "Scaling" in the README describes.
+  (tests/e2e/balancer.py), the way "Scaling" in docs/operations.md describes.
 
 Lexical matching, so that the figures measure the helpdesk's own work (the embedding
 model's cost per question is measured by ``benchmarks.run``). Reported: replies per

@@ -15,7 +15,7 @@ by benchmarks.calibrate's rule (at most 1 % wrong answers, at least 90 % of out-
 questions escalated, then as many right answers as possible). The helpdesk's own
 matchers use the thresholds they ship with, which came from that rule.
 
-Results go to stdout and to benchmarks/RESULTS.md (the README quotes it).
+Results go to stdout and to benchmarks/RESULTS.md (docs/matching.md points to it).
 """
 
 import argparse

@@ -1280,7 +1280,7 @@ def db_upgrade() -> None:
 def db_backup(target: Path) -> None:
     """Copy a SQLite database while the bot runs (SQLite's online backup).
 
-    PostgreSQL: use pg_dump (see "Backup and restore" in the README)."""
+    PostgreSQL: use pg_dump (see "Backup and restore" in docs/operations.md)."""
     try:
         source = backup_sqlite(_settings().database_url, target)
     except DatabaseError as error:

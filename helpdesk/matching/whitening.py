@@ -13,7 +13,7 @@ that a direction is shrunk only as far as the phrasings show it varying (a small
 shows few directions; the others are left as they are).
 On tests/data/questions.jsonl (questions never used to learn it) the embedding's top-1
 rose from 0.83 to 0.90, and from 0.72 to 0.83 with only four phrasings an entry; on the
-external benchmark's monolingual bases from 0.85 to 0.88 (benchmarks/, README).
+external benchmark's monolingual bases from 0.85 to 0.88 (benchmarks/EXPERIMENTS.md).
 """
 
 import numpy as np

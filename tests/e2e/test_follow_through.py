@@ -63,7 +63,7 @@ async def test_reminder_reassignment_and_follow_up_arrive_once_across_a_kill(
         seen[first.id].append(reminder)
         # The kill falls between the reminder and the reassignment, not inside the
         # reminder's send: a message Telegram took but the bot had not yet marked as sent
-        # is sent again after a restart (no idempotent send; README, "Scaling"). Under
+        # is sent again after a restart (no idempotent send; docs/operations.md, "Scaling"). Under
         # load that window is wide enough to hit.
         unsent = "select count(*) from outbox where delivered_at is null"
         await until(lambda: bot.sql(unsent) == [(0,)], within=10)

@@ -1,6 +1,6 @@
 """Answer quality on the labelled questions (tests/data/questions.jsonl) against the
 project's knowledge base, through `helpdesk eval` as a user runs it. The floors sit just
-under what was reached (see the README), so a regression fails CI."""
+under what was reached (docs/matching.md, benchmarks/RESULTS.md), so a regression fails CI."""
 
 import json
 import os

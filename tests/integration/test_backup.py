@@ -1,4 +1,4 @@
-"""Backup and restore as the README documents them: ``helpdesk db backup`` (SQLite's
+"""Backup and restore as docs/operations.md documents them: ``helpdesk db backup`` (SQLite's
 online backup) and ``pg_dump -Fc`` / ``pg_restore`` for PostgreSQL."""
 
 import shutil
