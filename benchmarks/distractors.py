@@ -33,6 +33,8 @@ DATA = Path(__file__).resolve().parent / "data" / "municipal"
 LANGUAGES = ("en", "bs", "hr", "sr", "sr-Latn", "cnr", "mk", "sq", "fr")
 SEED = 20261207
 PHRASINGS = 6
+BASE = 10_000
+_ORDER_SEED = 1
 CITY_MENTIONED = 0.35  # share of phrasings that name the municipality
 GREETED = 0.15  # share that open with a greeting
 CASUAL = 0.2  # share typed in lower case without diacritics
@@ -144,9 +146,19 @@ def _answer(
     return _fill(aspect["answer"][source], service, lang, **values)
 
 
-def distractor_entries(size: int = 10_000, seed: int = SEED) -> list[Entry]:
-    """``size`` municipal-service entries (at most every combination, 16,086), the same
-    ones for the same seed."""
+def distractor_entries(size: int = BASE, seed: int = SEED) -> list[Entry]:
+    """``size`` municipal-service entries, the same ones for the same seed. Up to ``BASE``,
+    a smaller base is part of the larger one (a fair sample of it: its first entries in
+    a shuffled order), so that vectors cached for one serve the other."""
+    if size <= BASE:
+        entries = _entries(BASE, seed)
+        random.Random(_ORDER_SEED).shuffle(entries)
+        return sorted(entries[:size], key=lambda e: e.id)
+    return _entries(size, seed)
+
+
+def _entries(size: int, seed: int) -> list[Entry]:
+    """``size`` of the combinations (at most all, 16,086), drawn with ``seed``."""
     aspects: dict[str, dict[str, Any]] = _load("aspects.yaml")
     places = _load("places.yaml")
     cities: dict[str, str] = places["cities"]
