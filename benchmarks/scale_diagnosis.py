@@ -235,10 +235,12 @@ def measure(p: Prepared, scores: Floats, policy: MatchPolicy = HYBRID_POLICY) ->
 
 
 def refit(p: Prepared, scores: Floats) -> MatchPolicy:
-    """Thresholds calibrated on this set and base (in-sample: how much thresholds explain)."""
-    (answer_at, margin, suggest_at), _ = calibrate(
-        score(scores, p.expected), np.arange(len(p.expected))
-    )
+    """Thresholds calibrated on this set and base (in-sample: how much thresholds explain);
+    among the distractors, without the questions about municipal business."""
+    rows = np.arange(len(p.expected))
+    if p.own < len(p.entries):
+        rows = rows[~p.business]
+    (answer_at, margin, suggest_at), _ = calibrate(score(scores, p.expected), rows)
     return MatchPolicy(answer_at=answer_at, suggest_at=suggest_at, margin=margin)
 
 
@@ -252,6 +254,8 @@ def views(p: Prepared, transform: Transform | None) -> dict[str, Floats]:
 
 
 Variant = Callable[[Prepared], Floats]
+# The phrasing self-check's score per strength, per set and base, as the variants ran it.
+CHECKS: dict[str, dict[float, float]] = {}
 STRENGTHS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 
 
@@ -275,7 +279,7 @@ def variants(shipped: HybridWeights) -> dict[str, Variant]:
     def by_self_check(p: Prepared) -> Floats:
         checks = {s: self_check(p, s) for s in STRENGTHS}
         chosen[p.name] = max(checks, key=checks.__getitem__)
-        print(f"  self-check {p.name}: {checks}", flush=True)
+        CHECKS[p.name] = checks
         return hybrid(
             cosine(p, "s", chosen[p.name], strength=chosen[p.name], near_duplicate=None), p
         )
@@ -298,7 +302,7 @@ def variants(shipped: HybridWeights) -> dict[str, Variant]:
     for share in (0.0, 0.15):
         found[f"  lexical share {share}"] = lambda p, s=share: hybrid(before(p), p, lexical=s)
     for near in (0.95, 0.96, 0.97):
-        for kept in (1, 3):
+        for kept in (1, 3, 10):
             found[f"near-duplicates weighed: cosine {near}, kept {kept}"] = (
                 lambda p, n=near, k=kept: hybrid(cosine(p, "w", n, k, near_duplicate=n, kept=k), p)
             )
@@ -335,6 +339,15 @@ def diagnose(
         cells = [measure(p, variant(p)).cells() for p in prepared]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
         print(lines[-1], flush=True)
+    lines += ["", "The phrasing self-check per whitening strength (its choice in bold):", ""]
+    lines += [
+        "| set | " + " | ".join(str(s) for s in STRENGTHS) + " |",
+        "|---" * (len(STRENGTHS) + 1) + "|",
+    ]
+    for name, checks in CHECKS.items():
+        best = max(checks, key=checks.__getitem__)
+        cells = [f"**{v:.3f}**" if s == best else f"{v:.3f}" for s, v in checks.items()]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "Semantic views alone, right entry ranked first (whitening as before / as now):",
