@@ -39,7 +39,7 @@ from helpdesk.knowledge_files import read_knowledge
 from helpdesk.matching import Matcher
 from helpdesk.matching.decision import HYBRID_POLICY, LEXICAL_POLICY
 from helpdesk.matching.fuzzy import FuzzyMatcher
-from helpdesk.matching.hybrid import HybridMatcher
+from helpdesk.matching.hybrid import HybridMatcher, HybridWeights
 from helpdesk.matching.semantic import Embedder
 from helpdesk.services.evaluation import LabelledQuestion, Scores, evaluate, read_labelled
 
@@ -134,13 +134,23 @@ def run(matcher: Matcher, questions: Sequence[LabelledQuestion], own: set[str]) 
 
 
 def _matchers(entries: Sequence[Entry], model: Embedder) -> tuple[tuple[str, Matcher, float], ...]:
+    vectors = knowledge_vectors(model, entries)
     started = time.perf_counter()
-    hybrid = HybridMatcher(entries, model, knowledge_vectors(model, entries), HYBRID_POLICY)
+    hybrid = HybridMatcher(entries, model, vectors, HYBRID_POLICY)
     hybrid_built = time.perf_counter() - started
+    started = time.perf_counter()
+    before = HybridMatcher(
+        entries, model, vectors, HYBRID_POLICY, HybridWeights(near_duplicate=None)
+    )
+    before_built = time.perf_counter() - started
     started = time.perf_counter()
     lexical = FuzzyMatcher(entries, LEXICAL_POLICY)
     lexical_built = time.perf_counter() - started
-    return (("hybrid", hybrid, hybrid_built), ("lexical", lexical, lexical_built))
+    return (
+        ("hybrid", hybrid, hybrid_built),
+        ("hybrid, whitening as before", before, before_built),
+        ("lexical", lexical, lexical_built),
+    )
 
 
 HEADER = (

@@ -10,6 +10,7 @@ matcher itself gives.
 """
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -150,7 +151,7 @@ def semantic(p: Prepared, transform: Transform | None, views: Views = Views()) -
         block = questions[start : start + 64] @ phrasings[order].T
         closest[start : start + 64, present] = np.maximum.reduceat(block, starts, axis=1)
     sums = np.zeros((entries, phrasings.shape[1]))
-    np.add.at(sums, p.owners, phrasings)
+    sums[present] = np.add.reduceat(phrasings[order].astype(np.float64), starts, axis=0)
     norms = np.linalg.norm(sums, axis=1)
     has_centroid = norms > 0
     sums[has_centroid] /= norms[has_centroid, None]
@@ -250,12 +251,18 @@ def views(p: Prepared, transform: Transform | None) -> dict[str, Floats]:
         "closest phrasing": semantic(p, transform, Views(1.0, 0.0, 0.0)),
         "centroid": semantic(p, transform, Views(1e-9, 1.0, 0.0)),
         "answer": semantic(p, transform, Views(1e-9, 0.0, 1.0)),
+        "the three together (the semantic score)": semantic(p, transform),
+        "own-entry whitening, the three together (not possible in the product)": semantic(
+            p, learn(p, only_own=True, near_duplicate=None)
+        ),
     }
 
 
 Variant = Callable[[Prepared], Floats]
 # The phrasing self-check's score per strength, per set and base, as the variants ran it.
 CHECKS: dict[str, dict[float, float]] = {}
+# Where near-duplicates start (cosine) and how many an entry may have and count fully.
+GRID = ((0.95, 1), (0.95, 4), (0.95, 10), (0.96, 1), (0.96, 3), (0.96, 4), (0.97, 1), (0.97, 4))
 STRENGTHS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 
 
@@ -293,19 +300,28 @@ def variants(shipped: HybridWeights) -> dict[str, Variant]:
             semantic(p, None), p, low=0.78, high=0.95
         ),
     }
+
+    def strong(p: Prepared, strength: float) -> Floats:
+        return hybrid(cosine(p, "s", strength, strength=strength, near_duplicate=None), p)
+
     for strength in (0.5, 2.0, 4.0):
-        found[f"  whitening strength {strength}"] = lambda p, s=strength: hybrid(
-            cosine(p, "s", s, strength=s, near_duplicate=None), p
-        )
+        found[f"  whitening strength {strength}"] = functools.partial(strong, strength=strength)
     found["  strength chosen per base by the phrasing self-check"] = by_self_check
     found["  no lexical shortcut"] = lambda p: combine(p.lexical, before(p), shipped, False)
+
+    def shared(p: Prepared, share: float) -> Floats:
+        return hybrid(before(p), p, lexical=share)
+
     for share in (0.0, 0.15):
-        found[f"  lexical share {share}"] = lambda p, s=share: hybrid(before(p), p, lexical=s)
-    for near in (0.95, 0.96, 0.97):
-        for kept in (1, 3, 10):
-            found[f"near-duplicates weighed: cosine {near}, kept {kept}"] = (
-                lambda p, n=near, k=kept: hybrid(cosine(p, "w", n, k, near_duplicate=n, kept=k), p)
-            )
+        found[f"  lexical share {share}"] = functools.partial(shared, share=share)
+
+    def weighed(p: Prepared, near: float, kept: int) -> Floats:
+        return hybrid(cosine(p, "w", near, kept, near_duplicate=near, kept=kept), p)
+
+    for near, kept in GRID:
+        found[f"near-duplicates weighed: cosine {near}, kept {kept}"] = functools.partial(
+            weighed, near=near, kept=kept
+        )
     return found
 
 
@@ -359,7 +375,7 @@ def diagnose(
     ]
     old = {p.name: views(p, learn(p, near_duplicate=None)) for p in prepared}
     new = {p.name: views(p, learn(p)) for p in prepared}
-    for view in ("closest phrasing", "centroid", "answer"):
+    for view in old[prepared[0].name]:
         cells = [
             f"{measure(p, old[p.name][view]).ranked_first:.3f} / "
             f"{measure(p, new[p.name][view]).ranked_first:.3f}"
