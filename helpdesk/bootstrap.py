@@ -34,6 +34,7 @@ __all__ = [
     "App",
     "bootstrap",
     "ensure_local_people",
+    "entry_writer",
     "import_knowledge_if_empty",
     "matcher_factory",
     "policy_for",
@@ -85,6 +86,11 @@ class App:
 
     def uow(self) -> UnitOfWork:
         return self.database.unit_of_work()
+
+    @property
+    def timings(self) -> Timings:
+        """When tickets are reminded, reassigned and followed up, from the settings."""
+        return timings_from(self.settings)
 
     async def close(self) -> None:
         await self.database.close()
