@@ -1,4 +1,7 @@
-"""The ``helpdesk`` command, run as a user runs it: in a subprocess, on a real database."""
+"""The ``helpdesk`` command, run as a user runs it, on a real database: in this process
+with the environment, working directory and standard input a subprocess would have
+(tests/cli.py), and in a real subprocess where the program itself is the subject (the
+console script, ``python -m helpdesk``, one-line errors on the real stderr)."""
 
 import asyncio
 import json
@@ -19,6 +22,7 @@ from helpdesk.cli import main
 from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.i18n import Msg, Reply
 from helpdesk.storage.database import Database
+from tests.cli import helpdesk
 from tests.postgres import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,11 +45,16 @@ class Cli:
     def __call__(
         self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
+        return helpdesk(args, cwd=self.cwd, env={**self.env, **(env or {})}, stdin=stdin)
+
+    def in_subprocess(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``python -m helpdesk ARGS`` in a process of its own."""
         return subprocess.run(
             [sys.executable, "-m", "helpdesk", *args],
             cwd=self.cwd,
             env={**self.env, **(env or {})},
-            input=stdin,
             capture_output=True,
             text=True,
             timeout=60,
@@ -106,8 +115,6 @@ COMMANDS = [
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "helpdesk")
 def test_help_everywhere(command: list[str]) -> None:
-    # In this process: help touches nothing, and the tests below run the command in
-    # subprocesses as staff do.
     done = CliRunner().invoke(main, [*command, "--help"])
     assert done.exit_code == 0, done.output
     assert "Usage: " in done.output
@@ -288,6 +295,25 @@ def test_bad_settings_are_one_line(cli: Cli) -> None:
     done = cli("kb", "list", env={"HELPDESK_REASSIGN_AFTER": "whenever"})
     assert_one_line_failure(done)
     assert "HELPDESK_REASSIGN_AFTER" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["kb", "list"], {"HELPDESK_DATABASE_URL": "sqlite:////no/such/dir/at/all/h.db"}),
+        (["kb", "list"], {"HELPDESK_REASSIGN_AFTER": "whenever"}),
+        (["ticket", "show", "99"], {}),
+    ],
+    ids=["database", "setting", "refusal"],
+)
+def test_failures_are_one_line_on_the_real_stderr(
+    cli: Cli, args: list[str], env: dict[str, str]
+) -> None:
+    # The tests above run in this process; the real program's stderr and exit code too.
+    done = cli.in_subprocess(*args, env=env)
+    assert_one_line_failure(done)
+    assert done.stderr.startswith("Error: ")
+    assert done.returncode == 1
 
 
 def test_invite_prints_the_code_last_and_stores_only_its_hash(cli: Cli) -> None:
