@@ -6,7 +6,7 @@ import pytest
 
 from helpdesk.storage.database import Database
 from tests.fakes import FakeClock, FakeStore, FakeUnitOfWork
-from tests.postgres import ENGINES, TEMPLATE, PostgresServer, use_engine
+from tests.servers.postgres import ENGINES, TEMPLATE, PostgresServer, use_engine
 from tests.support import Chat
 
 PG_TEMPLATE = TEMPLATE

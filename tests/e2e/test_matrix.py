@@ -8,7 +8,7 @@ import pytest
 from nio import RoomMessageText
 
 from tests.e2e.conftest import Bot, MatrixUser, People
-from tests.e2e.synapse import Homeserver
+from tests.servers.synapse import Homeserver
 
 # Each test runs on SQLite and on PostgreSQL (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("engine")

@@ -14,8 +14,8 @@ import pytest
 from helpdesk.domain.knowledge import Entry
 from helpdesk.knowledge_files import write_entries
 from tests.e2e.conftest import BotProcess
-from tests.e2e.telegram_api import BotApiServer, SentMessage, SimUser, utf16_len
-from tests.net import free_port
+from tests.servers.net import free_port
+from tests.servers.telegram import BotApiServer, SentMessage, SimUser, utf16_len
 
 # Each test runs on SQLite and on PostgreSQL (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("engine")

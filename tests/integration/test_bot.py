@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli import helpdesk
-from tests.postgres import scratch_database
+from tests.servers.postgres import scratch_database
 
 # Each test runs on SQLite and on PostgreSQL (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("engine")

@@ -23,7 +23,7 @@ from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.i18n import Msg, Reply
 from helpdesk.storage.database import Database
 from tests.cli import helpdesk
-from tests.postgres import scratch_database
+from tests.servers.postgres import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"

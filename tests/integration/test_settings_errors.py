@@ -12,7 +12,7 @@ import pytest
 
 from tests.cli import helpdesk
 from tests.conftest import PG_TEMPLATE
-from tests.postgres import PostgresServer
+from tests.servers.postgres import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "SECRETPW"
