@@ -70,7 +70,8 @@ class Cli:
 
 @pytest.fixture
 def cli(tmp_path: Path, engine: str) -> Cli:
-    """The command line on a scratch database, on each engine in turn."""
+    """The command line on a scratch database, on each engine in turn (on the first only
+    for tests marked one_engine: matching, arguments, settings, the program itself)."""
     return Cli(tmp_path, scratch_database(tmp_path))
 
 
@@ -176,6 +177,7 @@ def test_a_bad_file_fails_the_whole_import_and_leaves_the_database_unchanged(
     assert cli.ok("kb", "list", "--json") == before
 
 
+@pytest.mark.one_engine
 def test_validate_reports_problems_with_a_non_zero_exit(cli: Cli, tmp_path: Path) -> None:
     bad = tmp_path / "bad.md"
     bad.write_text("---\nid: x\ntitle: T\nquestions: [q]\nstatus: someday\n---\nBody\n")
@@ -184,6 +186,7 @@ def test_validate_reports_problems_with_a_non_zero_exit(cli: Cli, tmp_path: Path
     assert f"{bad}: unknown status 'someday'" in done.stderr
 
 
+@pytest.mark.one_engine
 @pytest.mark.parametrize("semantic", ["true", "false"])
 def test_ask_batch_returns_one_object_per_line_in_order(cli: Cli, semantic: str) -> None:
     cli.env["HELPDESK_SEMANTIC_MATCHING"] = semantic
@@ -217,6 +220,7 @@ def test_ask_batch_returns_one_object_per_line_in_order(cli: Cli, semantic: str)
     assert by_question[""]["action"] == "escalate" and by_question[""]["entry_id"] is None
 
 
+@pytest.mark.one_engine
 def test_ask_batch_from_stdin_keeps_odd_lines(cli: Cli) -> None:
     cli.ok("kb", "import", str(DATA / "foreign-kb"))
     stdin = "\ufeffFirst question?\r\n\r\n\x00binary\r\n<b>markup</b>\r\n" + "x" * 5000 + "\n"
@@ -226,6 +230,7 @@ def test_ask_batch_from_stdin_keeps_odd_lines(cli: Cli) -> None:
     assert results[0]["question"] == "First question?"
 
 
+@pytest.mark.one_engine
 def test_ask_one_question_human_and_json(cli: Cli) -> None:
     cli.ok("kb", "import", str(DATA / "foreign-kb"))
     out = cli.ok("ask", "Kako pokrenuti međuvjersko vijeće u gradu?")
@@ -235,6 +240,7 @@ def test_ask_one_question_human_and_json(cli: Cli) -> None:
     assert result["lang"] == "hr"
 
 
+@pytest.mark.one_engine
 def test_ask_on_an_empty_knowledge_base_warns_and_escalates(cli: Cli) -> None:
     done = cli("ask", "--json", "Anything?")
     assert done.returncode == 0
@@ -242,6 +248,7 @@ def test_ask_on_an_empty_knowledge_base_warns_and_escalates(cli: Cli) -> None:
     assert "knowledge base is empty" in done.stderr
 
 
+@pytest.mark.one_engine
 @pytest.mark.parametrize(
     "url",
     [
@@ -275,6 +282,7 @@ def test_user_mistakes_are_one_line(cli: Cli, args: list[str]) -> None:
     assert len(errors) == 1, done.stderr
 
 
+@pytest.mark.one_engine
 @pytest.mark.parametrize(
     "args",
     [
@@ -291,12 +299,14 @@ def test_bad_arguments_are_usage_errors(cli: Cli, args: list[str]) -> None:
     assert "Error:" in done.stderr
 
 
+@pytest.mark.one_engine
 def test_bad_settings_are_one_line(cli: Cli) -> None:
     done = cli("kb", "list", env={"HELPDESK_REASSIGN_AFTER": "whenever"})
     assert_one_line_failure(done)
     assert "HELPDESK_REASSIGN_AFTER" in done.stderr
 
 
+@pytest.mark.one_engine
 @pytest.mark.parametrize(
     ("args", "env"),
     [
@@ -377,6 +387,7 @@ def test_ids_written_elsewhere_keep_their_case(cli: Cli, tmp_path: Path) -> None
     assert json.loads(cli.ok("kb", "list", "--json"))["id"] == "LSC-01"
 
 
+@pytest.mark.one_engine
 def test_python_m_helpdesk_from_the_checkout(cli: Cli) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "helpdesk", "--help"],
