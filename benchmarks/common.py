@@ -17,6 +17,8 @@ from helpdesk.services.evaluation import LabelledQuestion, read_labelled
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "benchmarks" / ".cache"
 QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"
+# New vectors between two saves of the cache (a save writes all of it, about 100 MB).
+_SAVE_EVERY = 4096
 
 
 def project_entries() -> list[Entry]:
@@ -53,9 +55,14 @@ def _stored(model: str) -> dict[str, Vectors]:
 
 def embed_cached(model: Embedder, items: Sequence[tuple[str, str]]) -> list[Vectors]:
     """(kind, text) → vector, kept in benchmarks/.cache between runs."""
+    if isinstance(model, CachedEmbedder):
+        # Embedding through the wrapper would save the whole cache after every batch of
+        # 64 (a 100 MB file rewritten hundreds of times for the distractors).
+        model = model.uncached
     stored = _stored(model.model)
     keys = [hashlib.sha256(f"{kind}\x00{text}".encode()).hexdigest() for kind, text in items]
     missing = [i for i, key in enumerate(keys) if key not in stored]
+    unsaved = 0
     for kind in ("question", "passage"):
         chosen = [i for i in missing if (items[i][0] == "question") == (kind == "question")]
         texts = [items[i][1] for i in chosen]
@@ -66,14 +73,23 @@ def embed_cached(model: Embedder, items: Sequence[tuple[str, str]]) -> list[Vect
             )
             for i, vector in zip(chosen[start : start + 64], vectors, strict=True):
                 stored[keys[i]] = vector
-    if len(missing) > 16:  # worth writing down; a few stragglers wait for the next batch
+            unsaved += len(batch)
+            if unsaved >= _SAVE_EVERY:  # an interrupted hour of embedding keeps most of it
+                save_cache(model.model)
+                unsaved = 0
+    if unsaved > 16:  # worth writing down; a few stragglers wait for the next batch
         save_cache(model.model)
     return [stored[key] for key in keys]
 
 
 def save_cache(model: str) -> None:
+    """Written aside and then moved over the old file, so that an interrupted run never
+    leaves a broken cache."""
     CACHE.mkdir(exist_ok=True)
-    np.savez(_cache_file(model), **_MEMORY.get(model, {}))  # type: ignore[arg-type]
+    final = _cache_file(model)
+    partial = final.with_name(final.name + ".partial.npz")
+    np.savez(partial, **_MEMORY.get(model, {}))  # type: ignore[arg-type]
+    os.replace(partial, final)
 
 
 def knowledge_vectors(model: Embedder, entries: Sequence[Entry]) -> dict[str, Vectors]:
@@ -96,16 +112,16 @@ class CachedEmbedder:
     """The model, with every question and passage vector kept in benchmarks/.cache."""
 
     def __init__(self, model: Embedder) -> None:
-        self._model = model
+        self.uncached = model
         self.model = model.model
         self.dimensions = model.dimensions
 
     def embed_questions(self, texts: Sequence[str]) -> Vectors:
         return np.array(
-            embed_cached(self._model, [("question", t) for t in texts]), dtype=np.float32
+            embed_cached(self.uncached, [("question", t) for t in texts]), dtype=np.float32
         ).reshape(len(texts), self.dimensions)
 
     def embed_passages(self, texts: Sequence[str]) -> Vectors:
         return np.array(
-            embed_cached(self._model, [("passage", t) for t in texts]), dtype=np.float32
+            embed_cached(self.uncached, [("passage", t) for t in texts]), dtype=np.float32
         ).reshape(len(texts), self.dimensions)

@@ -27,7 +27,7 @@ from helpdesk.matching.decision import MatchPolicy
 from helpdesk.matching.fuzzy import FuzzyMatcher
 from helpdesk.matching.normalize import normalize_text
 from helpdesk.matching.semantic import Embedder, SemanticIndex, Vectors
-from helpdesk.matching.whitening import apply, within_entry_whitening
+from helpdesk.matching.whitening import NEAR_DUPLICATE, apply, within_entry_whitening
 
 __all__ = ["ANSWER_CHARACTERS", "HybridMatcher", "HybridWeights", "answer_texts", "phrasing_key"]
 
@@ -54,6 +54,9 @@ class HybridWeights:
     # ignore (see whitening.py): the regularisation, as a multiple of their mean variance;
     # 0 compares the model's vectors as they are.
     whitening: float = 1.0
+    # Entries whose phrasings' mean is this close (cosine) to many others' teach whitening
+    # little (see whitening.py); None lets every entry teach alike, as before.
+    near_duplicate: float | None = NEAR_DUPLICATE
     # A lexical score this high, this far ahead of the runner-up, needs no embedding: on
     # tests/data none of the questions it let through was answered wrongly (at 60 and 15
     # neither; these leave room).
@@ -107,7 +110,9 @@ class HybridMatcher:
         dimensions = embedder.dimensions
         owners = np.array(groups, dtype=np.int64)
         matrix = np.array(rows, dtype=np.float32).reshape(-1, dimensions)
-        self._transform = within_entry_whitening(matrix, owners, self.weights.whitening)
+        self._transform = within_entry_whitening(
+            matrix, owners, self.weights.whitening, self.weights.near_duplicate
+        )
         matrix = apply(self._transform, matrix)
         self._phrasings = SemanticIndex(matrix, owners, len(published))
         self._centroids, self._has_centroid = _centroids(matrix, owners, len(published))
