@@ -6,13 +6,13 @@ over HTTP, on one worker and on two.
 Every official writes a question, waits for the reply, writes the next, until the time is
 up; nothing is sent after that, and every question still gets up to 60 s for its reply.
 One run measures, on the same machine and the same Bot API stand-in
-(tests/e2e/telegram_api.py, real HTTP on loopback; webhooks delivered like Telegram,
+(tests/servers/telegram/, real HTTP on loopback; webhooks delivered like Telegram,
 up to 40 at once, one chat's in order):
 
 - one worker on SQLite, long polling (the simplest deployment; the baseline);
 - one worker on PostgreSQL, webhook behind the load balancer;
 - two workers on one PostgreSQL database, webhook behind the load balancer
-  (tests/e2e/balancer.py), the way "Scaling" in docs/operations.md describes.
+  (tests/servers/balancer.py), the way "Scaling" in docs/operations.md describes.
 
 Lexical matching, so that the figures measure the helpdesk's own work (the embedding
 model's cost per question is measured by ``benchmarks.run``). Reported: replies per
@@ -34,10 +34,10 @@ from pathlib import Path
 
 from benchmarks.matrix_roundtrip import _invites
 from benchmarks.telegram_roundtrip import ask
-from tests.e2e.balancer import LoadBalancer
-from tests.e2e.telegram_api import BotApiServer, SimUser
-from tests.net import free_port
-from tests.postgres import PostgresServer
+from tests.servers.balancer import LoadBalancer
+from tests.servers.net import free_port
+from tests.servers.postgres import PostgresServer
+from tests.servers.telegram import BotApiServer, SimUser
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "434343:" + "L" * 35

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from nio import AsyncClient, LoginResponse, RoomCreateResponse, RoomMessageText, RoomPreset
 
-from tests.e2e.synapse import Homeserver
+from tests.servers.synapse import Homeserver
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "How do we set up a local safety council in our municipality?"

@@ -3,7 +3,7 @@ reply arrives?
 
     .venv/bin/python -m benchmarks.telegram_roundtrip [--officials 50] [--questions 5]
 
-The same Bot API stand-in (tests/e2e/telegram_api.py, real HTTP on loopback), in the same
+The same Bot API stand-in (tests/servers/telegram/, real HTTP on loopback), in the same
 run, serves this helpdesk bot (``python bot.py``, lexical and hybrid matching) and a bare
 python-telegram-bot echo bot (the floor: what any PTB bot costs). Every official writes at
 the same time, each waiting for the reply before the next question. The clock runs from
@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from benchmarks.matrix_roundtrip import _invites, row
-from tests.e2e.telegram_api import BotApiServer, SimUser
+from tests.servers.telegram import BotApiServer, SimUser
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "How do we set up a local safety council in our municipality?"

@@ -1,7 +1,13 @@
 """Wiring: settings → database → knowledge index → conversation. The one place that
-builds things; nothing is created at import time anywhere else."""
+builds things; nothing is created at import time anywhere else.
+
+The knowledge index (with the embedding model, seconds to load) and the conversation are
+built on first use: a command that only reads or writes rows (``helpdesk kb list``)
+starts without the model.
+"""
 
 import dataclasses
+import functools
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -34,6 +40,7 @@ __all__ = [
     "App",
     "bootstrap",
     "ensure_local_people",
+    "entry_writer",
     "import_knowledge_if_empty",
     "matcher_factory",
     "policy_for",
@@ -76,15 +83,53 @@ def matcher_factory(settings: Settings, embedder: Embedder | None) -> MatcherFac
 
 @dataclass
 class App:
+    """What the bot and the commands work with. ``knowledge``, ``helpdesk`` and
+    ``languages`` are built when first used, the embedding model with them."""
+
     settings: Settings
     database: Database
-    knowledge: KnowledgeIndex
-    helpdesk: Helpdesk
     translator: Translator
     clock: Clock
 
     def uow(self) -> UnitOfWork:
         return self.database.unit_of_work()
+
+    @property
+    def timings(self) -> Timings:
+        """When tickets are reminded, reassigned and followed up, from the settings."""
+        return timings_from(self.settings)
+
+    @functools.cached_property
+    def knowledge(self) -> KnowledgeIndex:
+        """The published entries and the matcher over them; loads the embedding model
+        when semantic matching is on."""
+        settings = self.settings
+        embedder = None
+        if settings.semantic_matching:
+            embedder = load_embedder(settings.embedding_threads or min(4, os.cpu_count() or 1))
+        return KnowledgeIndex(
+            self.database.unit_of_work, matcher_factory(settings, embedder), embedder
+        )
+
+    @functools.cached_property
+    def languages(self) -> LanguageIdentifier:
+        """Which of the bot's languages a text is in (its models load on first use)."""
+        return LanguageIdentifier()
+
+    @functools.cached_property
+    def helpdesk(self) -> Helpdesk:
+        """The conversation every chat adapter hands its messages to."""
+        settings = self.settings
+        return Helpdesk(
+            self.database.unit_of_work,
+            self.knowledge,
+            self.clock,
+            InputLimits(max_length=settings.max_message_length),
+            self.timings,
+            write_entry=entry_writer(settings.knowledge_dir),
+            pace=Pace(settings.max_messages_per_minute),
+            languages=self.languages,
+        )
 
     async def close(self) -> None:
         await self.database.close()
@@ -117,20 +162,7 @@ async def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> App:
     except BaseException:
         await database.close()
         raise
-    threads = settings.embedding_threads or min(4, os.cpu_count() or 1)
-    embedder = load_embedder(threads) if settings.semantic_matching else None
-    knowledge = KnowledgeIndex(database.unit_of_work, matcher_factory(settings, embedder), embedder)
-    helpdesk = Helpdesk(
-        database.unit_of_work,
-        knowledge,
-        clock,
-        InputLimits(max_length=settings.max_message_length),
-        timings_from(settings),
-        write_entry=entry_writer(settings.knowledge_dir),
-        pace=Pace(settings.max_messages_per_minute),
-        languages=LanguageIdentifier(),
-    )
-    return App(settings, database, knowledge, helpdesk, Translator(), clock)
+    return App(settings, database, Translator(), clock)
 
 
 async def import_knowledge_if_empty(app: App) -> ImportReport | None:

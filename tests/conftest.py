@@ -6,7 +6,7 @@ import pytest
 
 from helpdesk.storage.database import Database
 from tests.fakes import FakeClock, FakeStore, FakeUnitOfWork
-from tests.postgres import ENGINES, TEMPLATE, PostgresServer, use_engine
+from tests.servers.postgres import ENGINES, TEMPLATE, PostgresServer, use_engine
 from tests.support import Chat
 
 PG_TEMPLATE = TEMPLATE
@@ -51,11 +51,21 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "one_engine: a test that needs a database but is not about it (a platform's "
+        "protocol, start-up errors) runs on the first engine only",
+    )
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Tests that use the ``engine`` fixture, themselves or through theirs, run once on each
-    engine (those with ``database_url`` choose theirs already)."""
+    engine (those with ``database_url`` choose theirs already), unless marked
+    ``one_engine``."""
     if "engine" in metafunc.fixturenames and "database_url" not in metafunc.fixturenames:
-        metafunc.parametrize("engine", ENGINES, indirect=True)
+        one = metafunc.definition.get_closest_marker("one_engine") is not None
+        metafunc.parametrize("engine", ENGINES[:1] if one else ENGINES, indirect=True)
 
 
 @pytest.fixture

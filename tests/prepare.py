@@ -2,8 +2,8 @@
 (Debian's package). Run by scripts/test before pytest, so that parallel test workers
 never install at the same time; each is a no-op once done."""
 
-from tests.e2e.synapse import ensure_venv
-from tests.postgres import install_postgres
+from tests.servers.postgres import install_postgres
+from tests.servers.synapse import ensure_venv
 
 
 def main() -> None:

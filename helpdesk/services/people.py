@@ -1,16 +1,18 @@
-"""What people change about themselves: the language the bot writes to them in, and
-(experts) when they are away."""
+"""What people change about themselves (the language the bot writes to them in, and,
+for experts, when they are away), and what staff change about them (their role)."""
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from helpdesk.domain.audit import AuditAction
 from helpdesk.domain.languages import SUPPORTED_LANGUAGES, normalize_language_code
-from helpdesk.domain.people import Person
+from helpdesk.domain.people import Person, Role
 from helpdesk.domain.schedule import parse_duration, zone
 from helpdesk.i18n import Msg
+from helpdesk.services.audit import record
 from helpdesk.services.context import Context
 from helpdesk.services.refusals import Refused
 
-__all__ = ["choose_language", "come_back", "set_away"]
+__all__ = ["change_role", "choose_language", "come_back", "set_away"]
 
 
 async def choose_language(ctx: Context, person: Person, wanted: str) -> str:
@@ -54,3 +56,24 @@ async def come_back(ctx: Context, person: Person) -> None:
     """Available for new tickets again."""
     person.away_until = None
     await ctx.uow.people.save(person)
+
+
+async def change_role(ctx: Context, person_id: int, role: Role, who: str) -> Role | None:
+    """Make person ``person_id`` an official, an expert or staff, recorded as done by
+    ``who``. Returns the role they had; None if there is no such person (or they were
+    erased)."""
+    person = await ctx.uow.people.get(person_id)
+    if person is None or person.erased_at is not None:
+        return None
+    before = person.role
+    person.role = role
+    await ctx.uow.people.save(person)
+    await record(
+        ctx.uow,
+        ctx.now,
+        who,
+        AuditAction.ROLE,
+        f"person:{person_id}",
+        f"{before.value} → {role.value}",
+    )
+    return before

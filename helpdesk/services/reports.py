@@ -13,12 +13,25 @@ from datetime import date, datetime, timedelta
 import numpy as np
 from rapidfuzz import fuzz
 
-from helpdesk.domain.people import Person
+from helpdesk.domain.knowledge import EntryStatus
+from helpdesk.domain.people import Person, Role
 from helpdesk.domain.questions import Action, AskedQuestion, Feedback
 from helpdesk.domain.tickets import Ticket
 from helpdesk.matching.normalize import normalize_text
+from helpdesk.services.ports import UnitOfWork
 
-__all__ = ["Gap", "Summary", "Week", "find_gaps", "group_similar", "summarise", "weekly"]
+__all__ = [
+    "Gap",
+    "Period",
+    "Summary",
+    "Week",
+    "count_rows",
+    "find_gaps",
+    "group_similar",
+    "period",
+    "summarise",
+    "weekly",
+]
 
 _SAME_LEXICAL = 72  # token_set_ratio on normalised text: same question, other words
 _SAME_MEANING = 0.90  # cosine of multilingual embeddings: same question, other language
@@ -57,6 +70,42 @@ class Summary:
 
     def percent(self, count: int) -> int:
         return round(100 * count / self.questions) if self.questions else 0
+
+    def rate(self, count: int) -> float:
+        """``count`` as a share of the questions, to three places (0 when none were asked)."""
+        return round(count / self.questions, 3) if self.questions else 0
+
+
+@dataclass(frozen=True)
+class Period:
+    """What a report of a period counts: the questions asked in it, the tickets that
+    changed in it, and everyone registered (by id)."""
+
+    since: datetime
+    questions: list[AskedQuestion]
+    tickets: list[Ticket]
+    people: dict[int, Person]
+
+    def summary(self) -> Summary:
+        return summarise(self.questions, self.tickets, self.people, self.since)
+
+
+async def period(uow: UnitOfWork, since: datetime) -> Period:
+    """The questions, tickets and people a report of the time since ``since`` counts."""
+    questions = await uow.questions.since(since)
+    tickets = await uow.tickets.changed_since(since)
+    people = {p.id: p for p in await uow.people.all() if p.id is not None}
+    return Period(since, questions, tickets, people)
+
+
+async def count_rows(uow: UnitOfWork) -> dict[str, dict[str, int]]:
+    """How many entries by status, people by role and tickets by status there are now."""
+    people = await uow.people.all()
+    return {
+        "entries": {s.value: len(await uow.entries.all(s)) for s in EntryStatus},
+        "people": {r.value: sum(1 for p in people if p.role is r) for r in Role},
+        "tickets": await uow.tickets.count_by_status(),
+    }
 
 
 def _monday(at: datetime) -> date:

@@ -26,8 +26,8 @@ from nio import (
 )
 
 from helpdesk.knowledge_files import write_entries
-from tests.e2e.synapse import Homeserver
-from tests.postgres import find_bin_dir, scratch_database
+from tests.servers.postgres import find_bin_dir, scratch_database
+from tests.servers.synapse import Homeserver
 from tests.support import ENTRIES
 
 ROOT = Path(__file__).resolve().parents[2]

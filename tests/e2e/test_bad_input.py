@@ -12,10 +12,10 @@ import pytest
 
 from tests.bad_input import BadInput, load_bad_input
 from tests.e2e.conftest import Bot, People
-from tests.e2e.telegram_api import BotApiServer, SentMessage
 from tests.e2e.test_matrix import registered
 from tests.e2e.test_telegram import TOKEN, TelegramBot
-from tests.postgres import ENGINES
+from tests.servers.postgres import ENGINES
+from tests.servers.telegram import BotApiServer, SentMessage
 
 # Each test runs on SQLite and on PostgreSQL (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("engine")

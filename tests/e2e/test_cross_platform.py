@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import BotProcess, MatrixUser, People
-from tests.e2e.synapse import Homeserver
-from tests.e2e.telegram_api import BotApiServer, SimUser
 from tests.e2e.test_telegram import TOKEN, buttons
+from tests.servers.synapse import Homeserver
+from tests.servers.telegram import BotApiServer, SimUser
 
 # Each test runs on SQLite and on PostgreSQL (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("engine")

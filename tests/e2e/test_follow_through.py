@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.telegram_api import BotApiServer, SentMessage
 from tests.e2e.test_telegram import TOKEN, TelegramBot, buttons
 from tests.e2e.test_telegram_api import until
+from tests.servers.telegram import BotApiServer, SentMessage
 
 # Each test runs on SQLite and on PostgreSQL (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("engine")

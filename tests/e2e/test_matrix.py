@@ -8,9 +8,10 @@ import pytest
 from nio import RoomMessageText
 
 from tests.e2e.conftest import Bot, MatrixUser, People
-from tests.e2e.synapse import Homeserver
+from tests.servers.synapse import Homeserver
 
-# Each test runs on SQLite and on PostgreSQL (tests/conftest.py).
+# Each test runs on SQLite and on PostgreSQL (tests/conftest.py), but for those marked
+# one_engine: about the platform, not the database.
 pytestmark = pytest.mark.usefixtures("engine")
 
 UNMATCHED = "Who decides the budget line for street lighting in rural villages?"
@@ -97,6 +98,7 @@ async def test_feedback_reaction_on_an_answer_is_stored(people: People, bot: Bot
     assert bot.sql("select feedback from questions") == [("not_helpful",)]
 
 
+@pytest.mark.one_engine  # about the platform, not the database
 async def test_an_encrypted_direct_chat_is_answered(people: People, bot: Bot) -> None:
     bot.start()
     ana = await registered(people, bot, "ana", encrypted=True)
@@ -135,6 +137,7 @@ async def test_killed_while_messages_arrive_each_is_answered_once(people: People
     assert len(set(numbers)) == len(questions)
 
 
+@pytest.mark.one_engine  # about the platform, not the database
 async def test_the_homeserver_restarting_under_the_bot(
     people: People, bot: Bot, homeserver: Homeserver
 ) -> None:
@@ -147,6 +150,7 @@ async def test_the_homeserver_restarting_under_the_bot(
     await ana.expect("Setting up a Local Safety Council", within=90)
 
 
+@pytest.mark.one_engine  # about the platform, not the database
 async def test_a_group_room_gets_a_polite_refusal(people: People, bot: Bot) -> None:
     from nio import RoomCreateResponse
 

@@ -21,8 +21,8 @@ from helpdesk.i18n import Msg, Quote, Reply, Translator
 from helpdesk.services.conversation import Inbound
 from helpdesk.services.delivery import RetryLater, Undeliverable
 from tests.e2e.conftest import MatrixUser, People
-from tests.e2e.synapse import Homeserver
 from tests.e2e.test_telegram_api import until
+from tests.servers.synapse import Homeserver
 
 HELLO = Reply.say(Msg.GROUP_REFUSED)  # any sentence of the catalogue will do
 ELSEWHERE = "@someone:elsewhere.test"  # a server the test homeserver does not federate with

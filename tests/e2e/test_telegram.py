@@ -14,10 +14,11 @@ import pytest
 from helpdesk.domain.knowledge import Entry
 from helpdesk.knowledge_files import write_entries
 from tests.e2e.conftest import BotProcess
-from tests.e2e.telegram_api import BotApiServer, SentMessage, SimUser, utf16_len
-from tests.net import free_port
+from tests.servers.net import free_port
+from tests.servers.telegram import BotApiServer, SentMessage, SimUser, utf16_len
 
-# Each test runs on SQLite and on PostgreSQL (tests/conftest.py).
+# Each test runs on SQLite and on PostgreSQL (tests/conftest.py), but for those marked
+# one_engine: about the platform, not the database.
 pytestmark = pytest.mark.usefixtures("engine")
 
 UNMATCHED = "Who decides the budget line for street lighting in rural villages?"
@@ -231,6 +232,7 @@ async def test_killed_while_updates_arrive_none_lost_none_repeated(
     assert tickets == sorted(id for (id,) in tbot.sql("select id from tickets"))
 
 
+@pytest.mark.one_engine  # about the platform, not the database
 async def test_webhook_mode_with_a_right_and_a_wrong_secret(
     api: BotApiServer, tmp_path: Path
 ) -> None:
@@ -270,6 +272,7 @@ async def test_webhook_mode_with_a_right_and_a_wrong_secret(
         hooked.stop()
 
 
+@pytest.mark.one_engine  # about the platform, not the database
 async def test_a_refused_token_stops_the_bot_with_one_clear_line(
     api: BotApiServer, tmp_path: Path
 ) -> None:
@@ -282,6 +285,7 @@ async def test_a_refused_token_stops_the_bot_with_one_clear_line(
     assert "654321:" not in log and "Traceback" not in log
 
 
+@pytest.mark.one_engine  # about the platform, not the database
 async def test_the_menu_speaks_the_languages_telegram_can_name(
     api: BotApiServer, tbot: TelegramBot
 ) -> None:
@@ -291,6 +295,7 @@ async def test_the_menu_speaks_the_languages_telegram_can_name(
     assert english[0] == {"command": "help", "description": "What I can do for you"}
 
 
+@pytest.mark.one_engine  # about the platform, not the database
 async def test_a_long_answer_arrives_in_pieces_telegram_accepts(
     api: BotApiServer, tbot: TelegramBot
 ) -> None:
@@ -368,6 +373,7 @@ async def test_a_question_of_emoji_reaches_the_expert_whole_in_pieces_telegram_a
     assert api.calls["sendMessage"] == sent_messages(api, vesna, ana)  # none sent twice
 
 
+@pytest.mark.one_engine  # about the platform, not the database
 async def test_answers_of_an_unexpected_shape_count_as_sent(
     api: BotApiServer, tbot: TelegramBot
 ) -> None:
@@ -394,6 +400,7 @@ async def test_answers_of_an_unexpected_shape_count_as_sent(
     assert api.calls["sendMessage"] == sent_messages(api, vesna, ana)
 
 
+@pytest.mark.one_engine  # about the platform, not the database
 async def test_the_base_url_in_python_telegram_bots_form_works(
     api: BotApiServer, tmp_path: Path
 ) -> None:
@@ -408,6 +415,7 @@ async def test_the_base_url_in_python_telegram_bots_form_works(
         running.stop()
 
 
+@pytest.mark.one_engine  # about the platform, not the database
 async def test_an_address_that_is_not_a_bot_api_stops_the_bot_with_one_clear_line(
     api: BotApiServer, tmp_path: Path
 ) -> None:

@@ -16,8 +16,8 @@ from helpdesk.domain.actions import ChooseLanguage
 from helpdesk.i18n import Button, Msg, Quote, Reply, Text, Translator
 from helpdesk.services.conversation import Inbound
 from helpdesk.services.delivery import RetryLater, Undeliverable
-from tests.e2e.telegram_api import BotApiServer
-from tests.net import free_port
+from tests.servers.net import free_port
+from tests.servers.telegram import BotApiServer
 
 TOKEN = "123456:" + "C" * 35
 HELLO = Reply.say(Msg.HELP_OFFICIAL)

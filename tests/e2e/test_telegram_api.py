@@ -24,7 +24,7 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from tests.e2e.telegram_api import BotApiServer, HtmlError, buttons, parse_html
+from tests.servers.telegram import BotApiServer, HtmlError, buttons, parse_html
 
 TOKEN = "123456:stand-in-token"
 JSON = dict[str, Any]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from tests.conftest import PG_TEMPLATE
 from tests.e2e.conftest import Bot, BotProcess, People
-from tests.e2e.synapse import Homeserver
 from tests.e2e.test_matrix import registered
-from tests.postgres import PostgresServer
+from tests.servers.postgres import PostgresServer
+from tests.servers.synapse import Homeserver
 
 
 async def test_two_matrix_workers_answer_each_message_once(

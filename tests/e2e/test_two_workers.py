@@ -12,11 +12,11 @@ import aiohttp
 import pytest
 
 from tests.conftest import PG_TEMPLATE
-from tests.e2e.balancer import LoadBalancer
-from tests.e2e.telegram_api import BotApiServer, SentMessage
 from tests.e2e.test_telegram import TOKEN, TelegramBot
-from tests.net import free_port
-from tests.postgres import PostgresServer
+from tests.servers.balancer import LoadBalancer
+from tests.servers.net import free_port
+from tests.servers.postgres import PostgresServer
+from tests.servers.telegram import BotApiServer, SentMessage
 
 
 @pytest.fixture

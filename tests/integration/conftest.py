@@ -7,7 +7,7 @@ from helpdesk.bootstrap import App, bootstrap
 from helpdesk.settings import Settings
 from tests.conftest import PG_TEMPLATE
 from tests.fakes import FakeClock
-from tests.postgres import PostgresServer
+from tests.servers.postgres import PostgresServer
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.postgres import scratch_database
+from tests.servers.postgres import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 

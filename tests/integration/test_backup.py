@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.conftest import PG_TEMPLATE
 from tests.integration.test_cli import ROOT, Cli, assert_one_line_failure
-from tests.postgres import PostgresServer
+from tests.servers.postgres import PostgresServer
 
 
 def _entries(cli: Cli) -> str:

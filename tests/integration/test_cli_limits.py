@@ -14,7 +14,7 @@ from helpdesk.domain.knowledge import Entry
 from helpdesk.domain.limits import MAX_NAME_LENGTH, MAX_PHRASINGS, MAX_PLACE_LENGTH
 from helpdesk.knowledge_files import dump_entry
 from tests.integration.test_cli import Cli, first_row
-from tests.postgres import scratch_database
+from tests.servers.postgres import scratch_database
 
 BEYOND_64_BITS = str(2**63)  # what a reviewer typed: an OverflowError in the driver
 BEYOND_32_BITS = str(2**31)  # ids are 32-bit integers on PostgreSQL

@@ -5,7 +5,6 @@ import io
 import json
 import os
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +18,7 @@ from helpdesk.knowledge_files import read_knowledge
 from helpdesk.runner import open_console
 from helpdesk.services.knowledge import import_entries
 from helpdesk.settings import Settings
+from tests.cli import helpdesk
 from tests.fakes import FakeClock
 from tests.integration.test_console_loop import Console
 from tests.support import ENTRIES
@@ -160,8 +160,8 @@ async def test_stats_in_chat(console: Console, app: App) -> None:
 
 
 def cli(tmp_path: Path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "helpdesk", *args],
+    return helpdesk(
+        args,
         cwd=tmp_path,
         env={
             **os.environ,
@@ -169,10 +169,6 @@ def cli(tmp_path: Path, database_url: str, *args: str) -> subprocess.CompletedPr
             "HELPDESK_KNOWLEDGE_DIR": str(tmp_path / "knowledge"),
             "HELPDESK_SEMANTIC_MATCHING": "false",
         },
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
     )
 
 

@@ -17,7 +17,7 @@ from helpdesk.settings import Settings
 from tests.fakes import FakeClock
 from tests.integration.test_cli import Cli
 from tests.integration.test_console_loop import Console
-from tests.postgres import scratch_database
+from tests.servers.postgres import scratch_database
 
 DRAFT = Entry(
     id="street-lights",

@@ -20,7 +20,7 @@ from helpdesk.storage import database as database_module
 from helpdesk.storage.database import Database
 from helpdesk.storage.tables import Base
 from tests.fakes import FakeClock
-from tests.postgres import PostgresServer
+from tests.servers.postgres import PostgresServer
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -21,7 +21,7 @@ from helpdesk.storage.database import Database, DatabaseError, async_url
 from helpdesk.storage.tables import OutboxMentionRow
 from tests.conftest import PG_TEMPLATE
 from tests.fakes import FakeClock
-from tests.postgres import PostgresServer
+from tests.servers.postgres import PostgresServer
 from tests.support import ENTRIES
 
 

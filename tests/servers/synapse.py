@@ -18,7 +18,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.net import free_port
+from tests.servers.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv-synapse"
@@ -222,6 +222,6 @@ class Homeserver:
             return user_id
 
 
-if __name__ == "__main__":  # pre-install: python -m tests.e2e.synapse
+if __name__ == "__main__":  # pre-install: python -m tests.servers.synapse
     print(ensure_venv())
     os.environ.setdefault("PYTHONWARNINGS", "ignore")

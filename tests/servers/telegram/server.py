@@ -30,7 +30,6 @@ import itertools
 import json
 import re
 import socket
-import string
 import threading
 import time
 from collections import Counter
@@ -39,11 +38,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
-JSON = dict[str, Any]
+from tests.servers.telegram.errors import (
+    JSON,
+    NOT_MODIFIED,
+    POLL_CONFLICT,
+    QUERY_INVALID,
+    WEBHOOK_CONFLICT,
+    ApiError,
+    bad,
+)
+from tests.servers.telegram.html import (
+    ENTITY_FIELDS,
+    HtmlError,
+    check_entities,
+    normalize_url,
+    parse_html,
+    trim,
+    utf16_len,
+)
 
 BOT_FIRST_NAME = "Helpdesk"
 BOT_USERNAME = "helpdesk_test_bot"
@@ -73,317 +89,6 @@ _BUTTON_ACTIONS = (
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _LEADING_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{1,32})?(?![A-Za-z0-9_])")
-
-WEBHOOK_CONFLICT = (
-    "Conflict: can't use getUpdates method while webhook is active; "
-    "use deleteWebhook to delete the webhook first"
-)
-POLL_CONFLICT = (
-    "Conflict: terminated by other getUpdates request; "
-    "make sure that only one bot instance is running"
-)
-NOT_MODIFIED = (
-    "Bad Request: message is not modified: specified new message content and reply markup "
-    "are exactly the same as a current content and reply markup of the message"
-)
-QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
-
-
-class ApiError(Exception):
-    """A call Telegram refuses; answered as ``{"ok": false, "error_code", "description"}``."""
-
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
-        self.retry_after = retry_after
-
-    def response(self) -> web.Response:
-        body: JSON = {"ok": False, "error_code": self.code, "description": self.description}
-        if self.retry_after is not None:
-            body["parameters"] = {"retry_after": self.retry_after}
-        return web.json_response(body, status=self.code)
-
-
-def _bad(description: str) -> ApiError:
-    return ApiError(400, f"Bad Request: {description}")
-
-
-# --- HTML, the way Telegram parses it --------------------------------------------------------
-
-
-class HtmlError(ValueError):
-    """Telegram's reason for refusing a text's HTML (after "can't parse entities: ")."""
-
-
-_SPACE = " \t\r\n\v\f"
-# fmt: off
-_TAGS = frozenset({
-    "a", "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-    "code", "pre", "blockquote", "tg-emoji",
-})
-# fmt: on
-_PLAIN_ENTITY = {  # tag -> entity type; a, blockquote and tg-emoji are built separately
-    **dict.fromkeys(["b", "strong"], "bold"),
-    **dict.fromkeys(["i", "em"], "italic"),
-    **dict.fromkeys(["u", "ins"], "underline"),
-    **dict.fromkeys(["s", "strike", "del"], "strikethrough"),
-    **dict.fromkeys(["span", "tg-spoiler"], "spoiler"),
-    "code": "code",
-    "pre": "pre",
-}
-_ENTITY_FIELDS = frozenset({"type", "offset", "length"})
-# fmt: off
-_ENTITY_TYPES = frozenset({
-    "mention", "hashtag", "cashtag", "bot_command", "url", "email", "phone_number", "bold",
-    "italic", "underline", "strikethrough", "spoiler", "blockquote", "expandable_blockquote",
-    "code", "pre", "text_link", "text_mention", "custom_emoji",
-})
-# fmt: on
-_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-
-
-def utf16_len(text: str) -> int:
-    """Telegram measures text (limits, entity offsets) in UTF-16 code units."""
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def _decode_entity(html: str, i: int) -> tuple[str, int] | None:
-    """The character an ``&...`` at ``i`` stands for, and where it ends; None if it is text.
-
-    Like TDLib: only &lt; &gt; &amp; &quot; and numeric references are decoded, the ``;`` is
-    optional, and anything else (``&nbsp;``, a bare ``&``) stays literally in the text.
-    """
-    n = len(html)
-    j = i + 1
-    if html.startswith("#", j):
-        hexadecimal = html.startswith("#x", j)
-        digits = string.hexdigits if hexadecimal else string.digits
-        j = start = j + (2 if hexadecimal else 1)
-        while j < n and html[j] in digits:
-            j += 1
-        if j == start or j - i >= 10:
-            return None
-        code = int(html[start:j], 16 if hexadecimal else 10)
-        if code == 0 or code >= 0x10FFFF:
-            return None
-        char = chr(code)
-    else:
-        while j < n and html[j].isascii() and html[j].isalpha():
-            j += 1
-        name = html[i + 1 : j]
-        if name not in _NAMED_ENTITIES:
-            return None
-        char = _NAMED_ENTITIES[name]
-    if j < n and html[j] == ";":
-        j += 1
-    return char, j
-
-
-def _normalize_url(url: str) -> str | None:
-    """The URL Telegram would store for a link, or None where it silently drops the link."""
-    url = url.strip(_SPACE)
-    if not url or any(c in _SPACE for c in url):
-        return None
-    if url.startswith("tg://"):
-        return url
-    if "://" not in url:
-        url = "http://" + url
-    parts = urlsplit(url)
-    try:
-        parts.port  # noqa: B018 - raises on a malformed port
-    except ValueError:
-        return None
-    host = parts.hostname or ""
-    if parts.scheme not in ("http", "https", "ftp") or not ("." in host or host == "localhost"):
-        return None
-    return urlunsplit(parts._replace(path=parts.path or "/"))
-
-
-@dataclass
-class _OpenTag:
-    name: str
-    attrs: dict[str, str]
-    offset: int  # UTF-16 offset in the parsed text where the tag's content starts
-    index: int  # index in the list of output characters, to read the content back
-
-
-def parse_html(html: str) -> tuple[str, list[JSON]]:
-    """Plain text and entities of an HTML-formatted message, or HtmlError as Telegram words it.
-
-    Follows TDLib's parse_html: supported tags only, properly nested, ``</>`` closes anything,
-    attributes quoted or bare; error offsets are in UTF-8 bytes, entity offsets in UTF-16.
-    """
-    out: list[str] = []
-    offset = 0
-    stack: list[_OpenTag] = []
-    entities: list[JSON] = []
-    i, n = 0, len(html)
-
-    def at(pos: int) -> int:
-        return len(html[:pos].encode("utf-8", "surrogatepass"))
-
-    while i < n:
-        char = html[i]
-        if char != "<":
-            decoded = _decode_entity(html, i) if char == "&" else None
-            piece, i = decoded if decoded else (char, i + 1)
-            out.append(piece)
-            offset += utf16_len(piece)
-            continue
-        begin = i
-        if html.startswith("</", i):
-            if not stack:
-                raise HtmlError(f"Unexpected end tag at byte offset {at(begin)}")
-            j = i + 2
-            while j < n and html[j] not in _SPACE and html[j] != ">":
-                j += 1
-            name = html[i + 2 : j].lower()
-            while j < n and html[j] in _SPACE:
-                j += 1
-            if j >= n or html[j] != ">":
-                raise HtmlError(f"Unclosed end tag at byte offset {at(begin)}")
-            tag = stack.pop()
-            if name and name != tag.name:
-                raise HtmlError(
-                    f'Unmatched end tag at byte offset {at(begin)}, expected "</{tag.name}>", '
-                    f'found "</{name}>"'
-                )
-            entity = _entity(tag, offset, "".join(out[tag.index :]))
-            if entity is not None:
-                entities.append(entity)
-            i = j + 1
-            continue
-        j = i + 1
-        while j < n and html[j] not in _SPACE and html[j] != ">":
-            j += 1
-        if j >= n:
-            raise HtmlError(f"Unclosed start tag at byte offset {at(begin)}")
-        name = html[i + 1 : j].lower()
-        if name not in _TAGS:
-            raise HtmlError(f'Unsupported start tag "{name}" at byte offset {at(begin)}')
-        attrs, i = _attributes(html, j, name, at(begin), at)
-        if name == "span" and attrs.get("class") != "tg-spoiler":
-            raise HtmlError(f'Tag "span" must have class "tg-spoiler" at byte offset {at(begin)}')
-        stack.append(_OpenTag(name, attrs, offset, len(out)))
-    if stack:
-        raise HtmlError(f'Can\'t find end tag corresponding to start tag "{stack[-1].name}"')
-    text = "".join(out)
-    try:  # a lone surrogate from &#xD83D; is not text; a decoded pair joins into one character
-        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
-    except UnicodeDecodeError:
-        raise HtmlError(
-            "Text contains invalid Unicode characters after decoding HTML entities, "
-            "check for unmatched surrogate code units"
-        ) from None
-    return text, _merge_code_language(entities)
-
-
-def _attributes(
-    html: str, j: int, tag: str, begin: int, at: Callable[[int], int]
-) -> tuple[dict[str, str], int]:
-    """The attributes of a start tag whose name ends at ``j``, and the index after its ``>``."""
-    attrs: dict[str, str] = {}
-    n = len(html)
-    unclosed = HtmlError(f"Unclosed start tag at byte offset {begin}")
-    while True:
-        while j < n and html[j] in _SPACE:
-            j += 1
-        if j >= n:
-            raise unclosed
-        if html[j] == ">":
-            return attrs, j + 1
-        start = j
-        while j < n and html[j] not in _SPACE and html[j] not in "=>":
-            j += 1
-        name = html[start:j].lower()
-        if not name:
-            raise HtmlError(f'Empty attribute name in the tag "{tag}" at byte offset {begin}')
-        while j < n and html[j] in _SPACE:
-            j += 1
-        if j >= n:
-            raise unclosed
-        if html[j] != "=":  # a bare attribute, like <blockquote expandable>
-            attrs[name] = ""
-            continue
-        j += 1
-        while j < n and html[j] in _SPACE:
-            j += 1
-        if j >= n:
-            raise HtmlError(f'Unclosed start tag "{tag}" at byte offset {begin}')
-        if html[j] in "\"'":
-            quote, value = html[j], []
-            j += 1
-            while j < n and html[j] != quote:
-                decoded = _decode_entity(html, j) if html[j] == "&" else None
-                piece, j = decoded if decoded else (html[j], j + 1)
-                value.append(piece)
-            if j >= n:
-                raise unclosed
-            attrs[name] = "".join(value)
-            j += 1
-        else:
-            start = j
-            while j < n and ((html[j].isascii() and html[j].isalnum()) or html[j] in ".-"):
-                j += 1
-            if j < n and html[j] not in _SPACE and html[j] != ">":
-                raise HtmlError(f"Unexpected end of name token at byte offset {at(start)}")
-            attrs[name] = html[start:j].lower()
-
-
-def _entity(tag: _OpenTag, end: int, content: str) -> JSON | None:
-    """The MessageEntity a closed tag makes; None for empty ones and links Telegram drops."""
-    length = end - tag.offset
-    if length <= 0:
-        return None
-    entity: JSON = {"offset": tag.offset, "length": length}
-    if tag.name == "a":
-        url = _normalize_url(tag.attrs.get("href") or content)
-        return None if url is None else {"type": "text_link", **entity, "url": url}
-    if tag.name == "blockquote":
-        expandable = "expandable" in tag.attrs
-        return {"type": "expandable_blockquote" if expandable else "blockquote", **entity}
-    if tag.name == "tg-emoji":
-        emoji_id = tag.attrs.get("emoji-id")
-        return {"type": "custom_emoji", **entity, "custom_emoji_id": emoji_id} if emoji_id else None
-    entity = {"type": _PLAIN_ENTITY[tag.name], **entity}
-    language = tag.attrs.get("class", "").removeprefix("language-")
-    if tag.name == "code" and tag.attrs.get("class", "").startswith("language-") and language:
-        entity["_language"] = language
-    return entity
-
-
-def _merge_code_language(entities: list[JSON]) -> list[JSON]:
-    """``<pre><code class="language-x">`` over the same text is one pre entity with a language."""
-    pres = {(e["offset"], e["length"]): e for e in entities if e["type"] == "pre"}
-    merged: list[JSON] = []
-    for entity in entities:
-        language = entity.pop("_language", None)
-        pre = pres.get((entity["offset"], entity["length"]))
-        if language and pre is not None:
-            pre["language"] = language
-            continue
-        merged.append(entity)
-    return sorted(merged, key=lambda e: (e["offset"], -e["length"]))
-
-
-def _trim(text: str, entities: list[JSON]) -> tuple[str, list[JSON]]:
-    """Telegram strips surrounding whitespace from a message; entities move and shrink along."""
-    stripped = text.strip(_SPACE)
-    if not stripped:
-        return "", []
-    lead = utf16_len(text[: len(text) - len(text.lstrip(_SPACE))])
-    total = utf16_len(stripped)
-    kept: list[JSON] = []
-    for entity in entities:
-        start = max(entity["offset"] - lead, 0)
-        end = min(entity["offset"] + entity["length"] - lead, total)
-        if end > start:
-            kept.append({**entity, "offset": start, "length": end - start})
-    return stripped, kept
-
-
-# --- what tests see ----------------------------------------------------------------------------
 
 
 @dataclass
@@ -481,7 +186,7 @@ class _Params:
         try:
             return int(str(value).strip())
         except ValueError:
-            raise _bad(f"wrong parameter {name}") from None
+            raise bad(f"wrong parameter {name}") from None
 
     def flag(self, name: str) -> bool:
         value = self.raw.get(name)
@@ -498,7 +203,7 @@ class _Params:
         try:
             return json.loads(value)
         except ValueError:
-            raise _bad(f"can't parse {what} JSON object") from None
+            raise bad(f"can't parse {what} JSON object") from None
 
 
 async def _read_params(request: web.Request) -> JSON:
@@ -510,9 +215,9 @@ async def _read_params(request: web.Request) -> JSON:
         try:
             body = await request.json()
         except ValueError:
-            raise _bad("can't parse JSON object") from None
+            raise bad("can't parse JSON object") from None
         if not isinstance(body, dict):
-            raise _bad("JSON object expected")
+            raise bad("JSON object expected")
         params.update(body)
     elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         for key, value in (await request.post()).items():
@@ -787,7 +492,7 @@ class BotApiServer:
         allowed = params.obj("allowed_updates", "allowed updates")
         if allowed is not None:
             if not isinstance(allowed, list) or not all(isinstance(a, str) for a in allowed):
-                raise _bad("can't parse allowed updates JSON object")
+                raise bad("can't parse allowed updates JSON object")
             self._allowed_updates = allowed
 
     async def _get_updates(self, params: _Params) -> list[JSON]:
@@ -833,13 +538,13 @@ class BotApiServer:
             return self._delete_webhook(params)
         if urlsplit(url).scheme not in ("http", "https"):
             # Telegram demands HTTPS on ports 443/80/88/8443; the stand-in takes plain local HTTP.
-            raise _bad("bad webhook: An HTTPS URL must be provided for webhook")
+            raise bad("bad webhook: An HTTPS URL must be provided for webhook")
         secret = params.text("secret_token") or None
         if secret is not None and not _SECRET_TOKEN.fullmatch(secret):
-            raise _bad("secret token contains unallowed characters")
+            raise bad("secret token contains unallowed characters")
         max_connections = params.integer("max_connections") or 40
         if not 1 <= max_connections <= 100:
-            raise _bad("bad webhook: max_connections must be between 1 and 100")
+            raise bad("bad webhook: max_connections must be between 1 and 100")
         self._set_allowed_updates(params)
         if params.flag("drop_pending_updates"):
             self._updates.clear()
@@ -960,14 +665,14 @@ class BotApiServer:
     def _known_chat(self, params: _Params) -> JSON:
         raw = params.raw.get("chat_id")
         if raw is None or raw == "":
-            raise _bad("chat_id is empty")
+            raise bad("chat_id is empty")
         try:
             chat_id = int(raw)
         except (TypeError, ValueError):
-            raise _bad("chat not found") from None  # an @username no stand-in chat has
+            raise bad("chat not found") from None  # an @username no stand-in chat has
         chat = self._chats.get(chat_id)
         if chat is None:
-            raise _bad("chat not found")
+            raise bad("chat not found")
         return chat
 
     def _writable_chat(self, params: _Params) -> JSON:
@@ -1009,25 +714,25 @@ class BotApiServer:
             try:
                 text, entities = parse_html(raw)
             except HtmlError as error:
-                raise _bad(f"can't parse entities: {error}") from None
+                raise bad(f"can't parse entities: {error}") from None
         elif mode.lower() in ("markdown", "markdownv2"):
-            raise _bad(f"can't parse entities: the stand-in does not parse {mode}; use HTML")
+            raise bad(f"can't parse entities: the stand-in does not parse {mode}; use HTML")
         elif mode:
-            raise _bad("unsupported parse_mode")
+            raise bad("unsupported parse_mode")
         else:
             given = params.obj("entities", "message entities")
             if given is not None and not (
                 isinstance(given, list)
-                and all(isinstance(e, dict) and e.keys() >= _ENTITY_FIELDS for e in given)
+                and all(isinstance(e, dict) and e.keys() >= ENTITY_FIELDS for e in given)
             ):
-                raise _bad("can't parse message entities JSON object")
+                raise bad("can't parse message entities JSON object")
             text, entities = raw, list(given or [])
-            _check_entities(text, entities)
-        text, entities = _trim(text, entities)
+            check_entities(text, entities)
+        text, entities = trim(text, entities)
         if not text:
-            raise _bad("message text is empty")
+            raise bad("message text is empty")
         if utf16_len(text) > MAX_TEXT_UTF16:
-            raise _bad("message is too long")
+            raise bad("message is too long")
         return text, entities, raw
 
     def _markup(self, params: _Params, *, inline_only: bool = False) -> JSON | None:
@@ -1036,14 +741,14 @@ class BotApiServer:
         if markup is None:
             return None
         if not isinstance(markup, dict):
-            raise _bad("can't parse reply keyboard markup JSON object")
+            raise bad("can't parse reply keyboard markup JSON object")
         if "inline_keyboard" not in markup:
             if inline_only or not {"keyboard", "remove_keyboard", "force_reply"} & set(markup):
-                raise _bad("can't parse inline keyboard markup JSON object")
+                raise bad("can't parse inline keyboard markup JSON object")
             return None
         rows = markup["inline_keyboard"]
         if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-            raise _bad('field "inline_keyboard" of the InlineKeyboardMarkup must be an Array')
+            raise bad('field "inline_keyboard" of the InlineKeyboardMarkup must be an Array')
         for row in rows:
             for button in row:
                 _check_button(button)
@@ -1059,10 +764,10 @@ class BotApiServer:
         if reply is None:
             return None
         if not isinstance(reply, dict):
-            raise _bad("can't parse reply parameters JSON object")
+            raise bad("can't parse reply parameters JSON object")
         target = self._stored(chat_id, reply.get("message_id"))
         if target is None and not reply.get("allow_sending_without_reply"):
-            raise _bad("message to be replied not found")
+            raise bad("message to be replied not found")
         return target
 
     def _record(self, message: JSON, html: str, parse_mode: str | None) -> SentMessage:
@@ -1088,7 +793,7 @@ class BotApiServer:
         target = self._reply_target(params, chat["id"])
         link_preview = params.obj("link_preview_options", "link preview options")
         if link_preview is not None and not isinstance(link_preview, dict):
-            raise _bad("can't parse link preview options JSON object")
+            raise bad("can't parse link preview options JSON object")
         message = self._new_message(chat, self._me())
         message["text"] = text
         if entities:
@@ -1102,13 +807,13 @@ class BotApiServer:
 
     def _editable(self, params: _Params) -> tuple[JSON, SentMessage]:
         if params.raw.get("inline_message_id"):
-            raise _bad("the stand-in does not support inline messages")
+            raise bad("the stand-in does not support inline messages")
         chat = self._known_chat(params)
         message = self._stored(chat["id"], params.integer("message_id"))
         if message is None:
-            raise _bad("message to edit not found")
+            raise bad("message to edit not found")
         if message["from"]["id"] != self.bot_id:
-            raise _bad("message can't be edited")
+            raise bad("message can't be edited")
         record = next(s for s in self._sent[chat["id"]] if s.message_id == message["message_id"])
         return message, record
 
@@ -1156,7 +861,7 @@ class BotApiServer:
     def _answer_callback_query(self, params: _Params) -> bool:
         query_id = params.text("callback_query_id") or ""
         if query_id not in self._queries or query_id in self._answered:
-            raise _bad(QUERY_INVALID.removeprefix("Bad Request: "))
+            raise bad(QUERY_INVALID.removeprefix("Bad Request: "))
         self._answered.add(query_id)
         self._callback_answers.append(
             {
@@ -1172,23 +877,23 @@ class BotApiServer:
     def _commands_key(params: _Params) -> tuple[str, str]:
         scope = params.obj("scope", "bot command scope") or {"type": "default"}
         if not isinstance(scope, dict) or scope.get("type") not in _SCOPE_TYPES:
-            raise _bad("unsupported bot command scope type")
+            raise bad("unsupported bot command scope type")
         return json.dumps(scope, sort_keys=True), params.text("language_code") or ""
 
     def _set_my_commands(self, params: _Params) -> bool:
         commands = params.obj("commands", "commands")
         if not isinstance(commands, list):
-            raise _bad("can't parse commands JSON object")
+            raise bad("can't parse commands JSON object")
         if len(commands) > 100:
-            raise _bad("BOT_COMMANDS_TOO_MUCH")
+            raise bad("BOT_COMMANDS_TOO_MUCH")
         for command in commands:
             if not isinstance(command, dict):
-                raise _bad("can't parse BotCommand JSON object")
+                raise bad("can't parse BotCommand JSON object")
             name, description = command.get("command"), command.get("description")
             if not isinstance(name, str) or not _COMMAND.fullmatch(name):
-                raise _bad("BOT_COMMAND_INVALID")
+                raise bad("BOT_COMMAND_INVALID")
             if not isinstance(description, str) or not 1 <= len(description.strip()) <= 256:
-                raise _bad("BOT_COMMAND_DESCRIPTION_INVALID")
+                raise bad("BOT_COMMAND_DESCRIPTION_INVALID")
         clean = [{"command": c["command"], "description": c["description"]} for c in commands]
         self._commands[self._commands_key(params)] = clean
         return True
@@ -1203,7 +908,7 @@ class BotApiServer:
     def _leave_chat(self, params: _Params) -> bool:
         chat = self._known_chat(params)
         if chat["type"] == "private":
-            raise _bad("chat member status can't be changed in private chats")
+            raise bad("chat member status can't be changed in private chats")
         self._left.add(chat["id"])
         return True
 
@@ -1211,7 +916,7 @@ class BotApiServer:
         chat = self._writable_chat(params)
         action = params.text("action") or ""
         if action not in _CHAT_ACTIONS:
-            raise _bad("wrong parameter action in request")
+            raise bad("wrong parameter action in request")
         self._chat_actions.append((chat["id"], action))
         return True
 
@@ -1462,50 +1167,25 @@ class BotApiServer:
             return copy.deepcopy(self._commands.get(key, []))
 
 
-def _check_entities(text: str, entities: list[JSON]) -> None:
-    """Entities given with a text (no parse_mode): a known type, and offset and length in
-    UTF-16 code units within the text, as TDLib checks them before trimming the text."""
-    total = utf16_len(text)
-    for entity in entities:
-        offset, length = entity["offset"], entity["length"]
-        if entity["type"] not in _ENTITY_TYPES:
-            raise _bad("can't parse MessageEntity: Unsupported type specified")
-        if not isinstance(offset, int) or not isinstance(length, int):
-            raise _bad("can't parse message entities JSON object")
-        if offset < 0:
-            raise _bad(f"receive an entity with incorrect offset {offset}")
-        if length < 0:
-            raise _bad(f"receive an entity with incorrect length {length}")
-        if length == 0:
-            continue
-        if offset > total:
-            raise _bad(f"entity begins after the end of the text at UTF-16 offset {offset}")
-        if offset + length > total:
-            raise _bad(
-                f"entity beginning at UTF-16 offset {offset} ends after the end of the text "
-                f"at UTF-16 offset {offset + length}"
-            )
-
-
 def _check_button(button: object) -> None:
     """An inline button needs text and exactly one action; callback data is 1-64 bytes."""
     if not isinstance(button, dict):
-        raise _bad("can't parse inline keyboard button: InlineKeyboardButton must be an Object")
+        raise bad("can't parse inline keyboard button: InlineKeyboardButton must be an Object")
     if not isinstance(button.get("text"), str):
-        raise _bad('can\'t parse inline keyboard button: Field "text" must be of type String')
+        raise bad('can\'t parse inline keyboard button: Field "text" must be of type String')
     actions = [name for name in _BUTTON_ACTIONS if name in button]
     if not actions:
-        raise _bad(
+        raise bad(
             "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
         )
     if len(actions) > 1:
-        raise _bad(f"can't parse inline keyboard button: more than one action: {actions}")
+        raise bad(f"can't parse inline keyboard button: more than one action: {actions}")
     data = button.get("callback_data")
     if "callback_data" in button and (
         not isinstance(data, str) or not 1 <= len(data.encode()) <= MAX_CALLBACK_DATA_BYTES
     ):
-        raise _bad("BUTTON_DATA_INVALID")
+        raise bad("BUTTON_DATA_INVALID")
     if "url" in button and (
-        not isinstance(button["url"], str) or _normalize_url(button["url"]) is None
+        not isinstance(button["url"], str) or normalize_url(button["url"]) is None
     ):
-        raise _bad("BUTTON_URL_INVALID")
+        raise bad("BUTTON_URL_INVALID")

@@ -24,7 +24,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.net import free_port
+from tests.servers.net import free_port
 
 __all__ = [
     "ENGINES",

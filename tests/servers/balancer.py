@@ -7,7 +7,7 @@ from collections import Counter
 import aiohttp
 from aiohttp import web
 
-from tests.net import free_port
+from tests.servers.net import free_port
 
 __all__ = ["LoadBalancer"]
 
