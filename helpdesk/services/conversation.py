@@ -3,7 +3,7 @@ through the outbox. Platform-independent; adapters only translate to and from th
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,7 +22,7 @@ from helpdesk.services.input import InputLimits, check_question, clean_text, too
 from helpdesk.services.knowledge import KnowledgeIndex
 from helpdesk.services.messenger import notify_staff
 from helpdesk.services.pace import Pace
-from helpdesk.services.ports import Clock, EntryWriter, UnitOfWorkFactory
+from helpdesk.services.ports import Clock, EntryWriter, UnitOfWork, UnitOfWorkFactory
 from helpdesk.services.turn import Turn
 
 __all__ = ["Helpdesk", "Inbound"]
@@ -68,8 +68,12 @@ class Helpdesk:
         write_entry: EntryWriter | None = None,
         pace: Pace | None = None,
         languages: LanguageIdentifier | None = None,
+        on_queued: Callable[[Sequence[int]], None] | None = None,
     ) -> None:
         self.uow = uow
+        # Told the outbox items each message queued, once they are committed: the relay
+        # delivers them at once, without looking for them.
+        self.on_queued = on_queued
         self.knowledge = knowledge
         self.clock = clock
         self.limits = limits or InputLimits()
@@ -162,7 +166,7 @@ class Helpdesk:
                     await Turn(uow, now, identity, person, written=written).reply(
                         Reply.say(Msg.RATE_LIMITED)
                     )
-                await uow.commit()
+                await self._commit(uow)
                 return True
             if person is not None:
                 await uow.people.touch(identity, now)
@@ -173,8 +177,17 @@ class Helpdesk:
                     await uow.people.remember_language(identity, written)
             turn = Turn(uow, now, identity, person, app_language, self.timings, written=written)
             await self._dispatch(turn, message)
-            await uow.commit()
+            await self._commit(uow)
+        if person is not None and person.role is Role.STAFF:
+            # Only staff change the knowledge base from the chat (publish, retire, accept
+            # a phrasing): their next question, or anyone's, sees the change at once.
+            self.knowledge.changed()
         return True
+
+    async def _commit(self, uow: UnitOfWork) -> None:
+        await uow.commit()
+        if self.on_queued is not None and uow.outbox.added:
+            self.on_queued(uow.outbox.added)
 
     def _written_in(
         self, message: Inbound, person: Person | None, app_language: str | None
@@ -216,7 +229,7 @@ class Helpdesk:
                         at=f"{now:%Y-%m-%d %H:%M:%S} UTC",
                     )
                     await notify_staff(uow, told, now)
-                await uow.commit()
+                await self._commit(uow)
         except Exception:
             log.exception(
                 "could not even apologise for message %s on %s",

@@ -3,6 +3,7 @@
 import asyncio
 import hashlib
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -29,13 +30,19 @@ class KnowledgeIndex:
 
     Building normalises every phrasing once and, with an embedding model, embeds the
     texts it has not embedded before (vectors are cached in the database, so a restart
-    or another process does not embed them again). The revision check is one cheap
-    query, so entries imported by ``helpdesk kb import`` reach a running bot with its
-    next question.
+    or another process does not embed them again). The revision is checked at most every
+    ``check_every`` seconds, not for every message (it was a transaction of its own), and
+    at once after ``changed``: entries imported by ``helpdesk kb import`` reach a running
+    bot within seconds, and those a staff member publishes in the chat with the next
+    question.
     """
 
     def __init__(
-        self, uow: UnitOfWorkFactory, build: MatcherFactory, embedder: Embedder | None = None
+        self,
+        uow: UnitOfWorkFactory,
+        build: MatcherFactory,
+        embedder: Embedder | None = None,
+        check_every: float = 5.0,
     ) -> None:
         self._uow = uow
         self._build = build
@@ -44,14 +51,26 @@ class KnowledgeIndex:
         self._matcher: Matcher | None = None
         self._entries: dict[str, Entry] = {}
         self._lock = asyncio.Lock()
+        self._check_every = check_every
+        self._next_check = 0.0  # time.monotonic() of the next revision check
 
     @property
     def embedder(self) -> Embedder | None:
         return self._embedder
 
+    def changed(self) -> None:
+        """The knowledge base may have changed: the next ``refresh`` checks."""
+        self._next_check = 0.0
+
     async def refresh(self) -> Matcher:
-        """The matcher for the current knowledge base."""
+        """The matcher for the current knowledge base (as of a few seconds ago at most)."""
+        if self._matcher is not None and time.monotonic() < self._next_check:
+            return self._matcher
         async with self._lock:
+            if self._matcher is not None and time.monotonic() < self._next_check:
+                return self._matcher  # checked by another message while this one waited
+            # Set before reading: a change signalled while this runs is checked next time.
+            self._next_check = time.monotonic() + self._check_every
             async with self._uow() as uow:
                 revision = await uow.entries.revision()
                 if self._matcher is not None and revision == self._revision:
