@@ -13,6 +13,7 @@ from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.domain.questions import Feedback
 from helpdesk.domain.schedule import Timings
 from helpdesk.i18n import Msg, Reply
+from helpdesk.matching import has_content
 from helpdesk.matching.language import LanguageIdentifier
 from helpdesk.services.chat import asking, connections, people, staff, tickets
 from helpdesk.services.chat.resources import Resources
@@ -152,6 +153,8 @@ class Helpdesk:
         now = self.clock()
         async with self.uow() as uow:
             person = await uow.people.by_identity(identity)
+            if person is not None:
+                await self._prepare(message)
             if message.message_id and not await uow.inbound.claim(
                 message.platform, message.message_id, person.id if person else None, now
             ):
@@ -183,6 +186,21 @@ class Helpdesk:
             # a phrasing): their next question, or anyone's, sees the change at once.
             self.knowledge.changed()
         return True
+
+    async def _prepare(self, message: Inbound) -> None:
+        """A message that asks a question (as text or with /ask) is matched before the
+        turn writes anything: see ``KnowledgeIndex.prepare``. A guess from the text alone;
+        a wrong one only costs the matching."""
+        if message.reply_to or message.reaction is not None or not message.text:
+            return
+        text = clean_text(message.text)
+        command = parse_command(text)
+        if command is not None:
+            text = command.args if command.name == "ask" else ""
+        elif len(text) <= 3 and parse_number(text) is not None:
+            text = ""
+        if text and has_content(text) and check_question(message.text, text, self.limits) is None:
+            await self.knowledge.prepare(text)
 
     async def _commit(self, uow: UnitOfWork) -> None:
         await uow.commit()

@@ -3,6 +3,7 @@
 import asyncio
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 # Candidates this close to the best one tell what a question is about (for routing).
 _TOPIC_WINDOW = 15.0
 _EMBED_BATCH = 64
+_PREPARED = 256  # questions matched ahead and kept for their message's turn
 
 
 class KnowledgeIndex:
@@ -53,6 +55,8 @@ class KnowledgeIndex:
         self._lock = asyncio.Lock()
         self._check_every = check_every
         self._next_check = 0.0  # time.monotonic() of the next revision check
+        self._prepared: dict[str, tuple[Matcher, Match]] = {}
+        self._matching = threading.Lock()
 
     @property
     def embedder(self) -> Embedder | None:
@@ -91,8 +95,28 @@ class KnowledgeIndex:
 
     async def match(self, question: str) -> Match:
         """Match with the current matcher, off the event loop: scoring, and embedding a
-        question, take CPU time."""
-        return await asyncio.to_thread(self.current.match, question)
+        question, take CPU time. A question ``prepare``d before is not matched again."""
+        matcher = self.current
+        prepared = self._prepared.pop(question, None)
+        if prepared is not None and prepared[0] is matcher:
+            return prepared[1]
+        return await asyncio.to_thread(self._match, matcher, question)
+
+    async def prepare(self, question: str) -> None:
+        """Match ``question`` now, for ``match`` to find: a message's handling does it
+        before its transaction writes anything, so that other messages' transactions go on
+        meanwhile (on SQLite the first write holds the database until the commit)."""
+        matcher = self.current
+        found = await asyncio.to_thread(self._match, matcher, question)
+        while len(self._prepared) >= _PREPARED:  # those never asked for (a duplicate)
+            self._prepared.pop(next(iter(self._prepared)))
+        self._prepared[question] = (matcher, found)
+
+    def _match(self, matcher: Matcher, question: str) -> Match:
+        # One question at a time: the embedding model uses every core it is given, and
+        # matchers are not promised to be safe across threads.
+        with self._matching:
+            return matcher.match(question)
 
     @property
     def entries(self) -> tuple[Entry, ...]:
