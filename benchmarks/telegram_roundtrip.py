@@ -165,7 +165,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--officials", type=int, default=50)
     parser.add_argument("--questions", type=int, default=5)
+    parser.add_argument("--matching", choices=["lexical", "hybrid", "both"], default="both")
     args = parser.parse_args()
+    semantics = {"lexical": [False], "hybrid": [True], "both": [False, True]}[args.matching]
     base = Path(tempfile.mkdtemp(prefix="telegram-roundtrip-"))
     lines = [
         "| bot | messages | p50 ms | p95 ms | p50 vs echo | lost | CPU ms/message |",
@@ -186,7 +188,7 @@ async def main() -> None:
             print(lines[-1], flush=True)
             echo.terminate()
             await asyncio.to_thread(echo.wait)
-            for semantic in (False, True):
+            for semantic in semantics:
                 folder = base / ("hybrid" if semantic else "lexical")
                 folder.mkdir()
                 bot, codes = await asyncio.to_thread(
