@@ -69,6 +69,8 @@ SYSTEMS = (
     "rapidfuzz WRatio",
 )
 OUTPUT = ROOT / "benchmarks" / "RESULTS.md"
+# What follows this heading in RESULTS.md is written by other benchmarks, and kept.
+KEPT = "## Other measurements"
 
 
 def build_systems(entries: Sequence[Entry], model: Embedder) -> dict[str, System]:
@@ -367,7 +369,9 @@ def main() -> None:
     table = speed(real, sizes)
     sections += ["### Speed and memory: synthetic knowledge bases, one thread", "", *table, ""]
     save_cache(real.model)
-    OUTPUT.write_text("\n".join(sections) + "\n", encoding="utf-8")
+    previous = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
+    kept = previous[previous.index(KEPT) :] if KEPT in previous else ""
+    OUTPUT.write_text("\n".join(sections) + "\n" + (f"\n{kept}" if kept else ""), encoding="utf-8")
     print(f"written to {OUTPUT}")
 
 

@@ -36,21 +36,20 @@ def _secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value else None
 
 
-def _handler(app: App, wake: Callable[[], None]) -> Handler:
-    """The core's handler, waking the relay after each message: its replies go at once."""
+def _handler(app: App) -> Handler:
+    """The core's handler (it hands the replies it queued to the relay)."""
 
     async def handle(inbound: Inbound) -> None:
         await app.helpdesk.handle(inbound)
-        wake()
 
     return handle
 
 
-def _adapters(app: App, settings: Settings, wake: Callable[[], None]) -> list[ChatAdapter]:
+def _adapters(app: App, settings: Settings) -> list[ChatAdapter]:
     # Each platform's library is imported only when it is configured: a bot on one platform
     # starts half a second sooner, and a missing library for the other does not matter.
     adapters: list[ChatAdapter] = []
-    handle = _handler(app, wake)
+    handle = _handler(app)
     if settings.telegram_token is not None:
         from helpdesk.adapters.telegram import TelegramAdapter, TelegramSettings
 
@@ -109,7 +108,8 @@ async def serve(app: App, settings: Settings) -> int:
     """Run every configured adapter until SIGINT or SIGTERM."""
     transports: dict[str, Transport] = {}
     relay = OutboxRelay(app.uow, transports, app.clock)
-    adapters = _adapters(app, settings, relay.wake)
+    app.helpdesk.on_queued = relay.hand  # each message's replies go at once
+    adapters = _adapters(app, settings)
     scheduler = _scheduler(app, settings, relay.wake)
     transports.update({a.platform: a for a in adapters})
     stop = asyncio.Event()

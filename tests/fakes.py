@@ -275,6 +275,7 @@ class _Tickets:
 class _Outbox:
     def __init__(self, store: FakeStore) -> None:
         self.store = store
+        self.added: list[int] = []
 
     async def add(
         self,
@@ -294,7 +295,30 @@ class _Outbox:
             "delivered": False,
             "message_id": None,
         }
+        self.added.append(item_id)
         return item_id
+
+    async def take(
+        self, item_ids: Sequence[int], platforms: Sequence[str], now: datetime
+    ) -> list[OutboxItem]:
+        due = []
+        for item_id in sorted(item_ids):
+            row = self.store.outbox.get(item_id)
+            if row is None or row["delivered"] or row.get("failed_at"):
+                continue
+            identity, retry_at = row["identity"], row.get("retry_at")
+            assert isinstance(identity, ChatIdentity)
+            if identity.platform in platforms and not (
+                isinstance(retry_at, datetime) and retry_at > now
+            ):
+                due.append(self._item(item_id))
+        return due
+
+    async def mark_all_delivered(
+        self, sent: Sequence[tuple[int, str | None]], at: datetime
+    ) -> None:
+        for item_id, message_id in sent:
+            await self.mark_delivered(item_id, message_id, at)
 
     async def next_due(self, platforms: Sequence[str], now: datetime) -> OutboxItem | None:
         for item_id, row in sorted(self.store.outbox.items()):

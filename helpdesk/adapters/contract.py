@@ -31,6 +31,7 @@ from helpdesk.services.conversation import Inbound
 from helpdesk.services.delivery import RetryLater, Transport, Undeliverable
 
 __all__ = [
+    "HANDLED_AT_ONCE",
     "ChatAdapter",
     "FullJitter",
     "Handler",
@@ -51,6 +52,10 @@ _LONGEST_BACKOFF = 60.0
 Handler = Callable[[Inbound], Awaitable[object]]
 """The core's entry point: returns once the message was handled (and recorded), which is
 when an adapter may confirm it to its platform."""
+
+HANDLED_AT_ONCE = 8
+"""Messages of different people an adapter hands to the core at the same time, at most
+(each one's in order): each holds a database connection while it is handled."""
 
 
 class Misconfigured(Exception):

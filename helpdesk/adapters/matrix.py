@@ -54,6 +54,7 @@ from nio import (
 )
 
 from helpdesk.adapters.contract import (
+    HANDLED_AT_ONCE,
     Handler,
     Inbound,
     Misconfigured,
@@ -196,6 +197,7 @@ class MatrixAdapter:
         self._synced = False  # in this run: nio knows the rooms only after a sync
         self._opened: set[str] = set()  # chats opened in this run (nio knows them after a sync)
         self._sent_keys: dict[str, dict[str, str]] = {}  # room → outbox key → event id
+        self._handling = asyncio.Semaphore(HANDLED_AT_ONCE)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -356,26 +358,39 @@ class MatrixAdapter:
         return missed
 
     async def _handle_timeline(self, response: SyncResponse, since: str | None) -> None:
+        # Rooms (one per person) are handled at once, each room's events in order: one
+        # slow question does not hold up everyone else's. The position is saved after
+        # all of them, so a crash has the next sync bring them again.
+        rooms = list(response.rooms.join.items())
+        outcomes = await asyncio.gather(
+            *(self._handle_room(room_id, info, since) for room_id, info in rooms),
+            return_exceptions=True,
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+    async def _handle_room(self, room_id: str, info: Any, since: str | None) -> None:
         client = self.client
-        for room_id, info in response.rooms.join.items():
-            room = client.rooms.get(room_id)
-            events = list(info.timeline.events)
-            if info.timeline.limited:
-                events = await self._gap(room_id, info.timeline.prev_batch, since) + events
-            for event in events:
-                sender = getattr(event, "sender", None)
-                if sender is None or sender == client.user_id:
-                    continue
-                inbound = self._inbound(event, sender, room.user_name(sender) if room else None)
-                if inbound is None:
-                    continue
-                if room is not None and room.member_count > 2:
-                    await self._refuse_group(room_id)
-                    break
-                if sender not in self._state.rooms or self._state.rooms[sender] != room_id:
-                    self._state.rooms[sender] = room_id
-                if isinstance(event, MegolmEvent):
-                    await self._ask_for_key(event)
+        room = client.rooms.get(room_id)
+        events = list(info.timeline.events)
+        if info.timeline.limited:
+            events = await self._gap(room_id, info.timeline.prev_batch, since) + events
+        for event in events:
+            sender = getattr(event, "sender", None)
+            if sender is None or sender == client.user_id:
+                continue
+            inbound = self._inbound(event, sender, room.user_name(sender) if room else None)
+            if inbound is None:
+                continue
+            if room is not None and room.member_count > 2:
+                await self._refuse_group(room_id)
+                break
+            if sender not in self._state.rooms or self._state.rooms[sender] != room_id:
+                self._state.rooms[sender] = room_id
+            if isinstance(event, MegolmEvent):
+                await self._ask_for_key(event)
+            async with self._handling:
                 await self._handle(inbound)
 
     def _inbound(self, event: Any, sender: str, name: str | None) -> Inbound | None:

@@ -7,7 +7,7 @@ types can inject markup.
 
 import html
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from markdown_it import MarkdownIt
 
@@ -29,6 +29,13 @@ def markdown_parser() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("strikethrough")
 
 
+@lru_cache(maxsize=256)
+def _markdown_html(source: str) -> str:
+    """Kept for the answers sent most: the same entry is rendered for everyone it answers."""
+    rendered: str = markdown_parser().render(source)
+    return rendered.strip()
+
+
 def _escape_lines(text: str) -> str:
     return "<br>".join(html.escape(line) for line in text.split("\n"))
 
@@ -38,8 +45,7 @@ def _part_html(translator: Translator, part: Part, language: str | None) -> str:
         if part.style is QuoteStyle.TITLE:
             return f"<p><strong>{html.escape(part.text)}</strong></p>"
         if part.style is QuoteStyle.MARKDOWN:
-            rendered: str = markdown_parser().render(part.text)
-            return rendered.strip()
+            return _markdown_html(part.text)
         return f"<blockquote>{_escape_lines(part.text)}</blockquote>"
     return f"<p>{_escape_lines(translator.part(part, language))}</p>"
 

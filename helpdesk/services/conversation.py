@@ -3,7 +3,7 @@ through the outbox. Platform-independent; adapters only translate to and from th
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,6 +13,7 @@ from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.domain.questions import Feedback
 from helpdesk.domain.schedule import Timings
 from helpdesk.i18n import Msg, Reply
+from helpdesk.matching import has_content
 from helpdesk.matching.language import LanguageIdentifier
 from helpdesk.services.chat import asking, connections, people, staff, tickets
 from helpdesk.services.chat.resources import Resources
@@ -22,7 +23,7 @@ from helpdesk.services.input import InputLimits, check_question, clean_text, too
 from helpdesk.services.knowledge import KnowledgeIndex
 from helpdesk.services.messenger import notify_staff
 from helpdesk.services.pace import Pace
-from helpdesk.services.ports import Clock, EntryWriter, UnitOfWorkFactory
+from helpdesk.services.ports import Clock, EntryWriter, UnitOfWork, UnitOfWorkFactory
 from helpdesk.services.turn import Turn
 
 __all__ = ["Helpdesk", "Inbound"]
@@ -68,8 +69,12 @@ class Helpdesk:
         write_entry: EntryWriter | None = None,
         pace: Pace | None = None,
         languages: LanguageIdentifier | None = None,
+        on_queued: Callable[[Sequence[int]], None] | None = None,
     ) -> None:
         self.uow = uow
+        # Told the outbox items each message queued, once they are committed: the relay
+        # delivers them at once, without looking for them.
+        self.on_queued = on_queued
         self.knowledge = knowledge
         self.clock = clock
         self.limits = limits or InputLimits()
@@ -148,6 +153,8 @@ class Helpdesk:
         now = self.clock()
         async with self.uow() as uow:
             person = await uow.people.by_identity(identity)
+            if person is not None:
+                await self._prepare(message)
             if message.message_id and not await uow.inbound.claim(
                 message.platform, message.message_id, person.id if person else None, now
             ):
@@ -162,7 +169,7 @@ class Helpdesk:
                     await Turn(uow, now, identity, person, written=written).reply(
                         Reply.say(Msg.RATE_LIMITED)
                     )
-                await uow.commit()
+                await self._commit(uow)
                 return True
             if person is not None:
                 await uow.people.touch(identity, now)
@@ -173,8 +180,32 @@ class Helpdesk:
                     await uow.people.remember_language(identity, written)
             turn = Turn(uow, now, identity, person, app_language, self.timings, written=written)
             await self._dispatch(turn, message)
-            await uow.commit()
+            await self._commit(uow)
+        if person is not None and person.role is Role.STAFF:
+            # Only staff change the knowledge base from the chat (publish, retire, accept
+            # a phrasing): their next question, or anyone's, sees the change at once.
+            self.knowledge.changed()
         return True
+
+    async def _prepare(self, message: Inbound) -> None:
+        """A message that asks a question (as text or with /ask) is matched before the
+        turn writes anything: see ``KnowledgeIndex.prepare``. A guess from the text alone;
+        a wrong one only costs the matching."""
+        if message.reply_to or message.reaction is not None or not message.text:
+            return
+        text = clean_text(message.text)
+        command = parse_command(text)
+        if command is not None:
+            text = command.args if command.name == "ask" else ""
+        elif len(text) <= 3 and parse_number(text) is not None:
+            text = ""
+        if text and has_content(text) and check_question(message.text, text, self.limits) is None:
+            await self.knowledge.prepare(text)
+
+    async def _commit(self, uow: UnitOfWork) -> None:
+        await uow.commit()
+        if self.on_queued is not None and uow.outbox.added:
+            self.on_queued(uow.outbox.added)
 
     def _written_in(
         self, message: Inbound, person: Person | None, app_language: str | None
@@ -216,7 +247,7 @@ class Helpdesk:
                         at=f"{now:%Y-%m-%d %H:%M:%S} UTC",
                     )
                     await notify_staff(uow, told, now)
-                await uow.commit()
+                await self._commit(uow)
         except Exception:
             log.exception(
                 "could not even apologise for message %s on %s",

@@ -10,7 +10,7 @@ nothing is retried for ever.
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -28,6 +28,7 @@ __all__ = [
     "RetryLater",
     "Transport",
     "Undeliverable",
+    "deliver_items",
     "deliver_pending",
     "resend",
     "retry_delay",
@@ -42,6 +43,7 @@ _LONGEST_WAIT = timedelta(minutes=5)
 GIVE_UP_AFTER = timedelta(days=3)
 # What alerts about failed deliveries refer to: one that fails itself raises no alert.
 _FAILURE_REF = "outbox:"
+_ROUND = 100  # items sent in one round of looking for what is due
 
 
 class RetryLater(Exception):
@@ -112,33 +114,73 @@ async def deliver_pending(
             item = await uow.outbox.next_due(list(ready), clock())
             if item is None:
                 break
-            platform = item.identity.platform
-            try:
-                message_id = await ready[platform].send(
-                    item.identity.address, item.reply, item.language, f"outbox-{item.id}"
-                )
-            except RetryLater as wait:
-                count_sent(platform, ok=False)
-                del ready[platform]  # nothing more on that platform this round
-                log.info("delivery on %s held for %s", platform, wait.after)
-                now = clock()
-                await uow.outbox.mark_failed(item.id, str(wait), now + wait.after, now)
-            except Undeliverable as refusal:
-                count_sent(platform, ok=False)
-                log.warning("outbox item %s on %s refused for good: %s", item.id, platform, refusal)
-                await _give_up(uow, item, str(refusal), clock())
-            except Exception as error:  # a transport failure must not stop the others
-                count_sent(platform, ok=False)
-                await _failed(uow, item, error, clock())
-            else:
-                if item.reply.ephemeral:
-                    await uow.outbox.forget(item.id)
-                else:
-                    await uow.outbox.mark_delivered(item.id, message_id, clock())
-                count_sent(platform, ok=True)
-                sent += 1
+            done, message_id = await _attempt(uow, item, ready, clock)
+            if done and not item.reply.ephemeral:
+                await uow.outbox.mark_all_delivered([(item.id, message_id)], clock())
+            sent += done
             await uow.commit()
     return sent
+
+
+async def deliver_items(
+    uow_factory: UnitOfWorkFactory,
+    transports: Mapping[str, Transport],
+    clock: Clock,
+    item_ids: Sequence[int],
+) -> int:
+    """Send the items ``item_ids`` that are still to deliver (just queued by this process,
+    so nothing needs to be looked for); how many were sent. They are held in one unit of
+    work while they are sent, and marked delivered in one statement; what another worker
+    holds, or waits for a retry, is left to ``deliver_pending``."""
+    ready = {platform: t for platform, t in transports.items() if t.ready}
+    if not ready or not item_ids:
+        return 0
+    sent = 0
+    async with uow_factory() as uow:
+        delivered: list[tuple[int, str | None]] = []
+        for item in await uow.outbox.take(item_ids, list(ready), clock()):
+            if item.identity.platform not in ready:  # a flood limit on its platform
+                continue
+            done, message_id = await _attempt(uow, item, ready, clock)
+            if done and not item.reply.ephemeral:
+                delivered.append((item.id, message_id))
+            sent += done
+        if delivered:
+            await uow.outbox.mark_all_delivered(delivered, clock())
+        await uow.commit()
+    return sent
+
+
+async def _attempt(
+    uow: UnitOfWork, item: OutboxItem, ready: dict[str, Transport], clock: Clock
+) -> tuple[bool, str | None]:
+    """Send one item: whether it went, and its message id. The caller marks it delivered
+    (an ephemeral one is forgotten here instead). Not sent: its failure is recorded, and
+    a flood limit takes its platform out of ``ready``."""
+    platform = item.identity.platform
+    try:
+        message_id = await ready[platform].send(
+            item.identity.address, item.reply, item.language, f"outbox-{item.id}"
+        )
+    except RetryLater as wait:
+        count_sent(platform, ok=False)
+        del ready[platform]  # nothing more on that platform this round
+        log.info("delivery on %s held for %s", platform, wait.after)
+        now = clock()
+        await uow.outbox.mark_failed(item.id, str(wait), now + wait.after, now)
+    except Undeliverable as refusal:
+        count_sent(platform, ok=False)
+        log.warning("outbox item %s on %s refused for good: %s", item.id, platform, refusal)
+        await _give_up(uow, item, str(refusal), clock())
+    except Exception as error:  # a transport failure must not stop the others
+        count_sent(platform, ok=False)
+        await _failed(uow, item, error, clock())
+    else:
+        count_sent(platform, ok=True)
+        if item.reply.ephemeral:
+            await uow.outbox.forget(item.id)
+        return True, message_id
+    return False, None
 
 
 async def _failed(uow: UnitOfWork, item: OutboxItem, error: Exception, now: datetime) -> None:
@@ -212,8 +254,10 @@ def _ticket_of(reply: Reply) -> int | None:
 
 
 class OutboxRelay:
-    """Keeps delivering: at once when woken (a message was handled), and every few seconds
-    for what others queued (the CLI, another process) or what waits for a retry."""
+    """Keeps delivering: the items handed to it (``hand``: what this process's messages
+    just queued) at once, without looking for them; everything due when woken (``wake``)
+    and every few seconds, for what others queued (the CLI, another process) or what
+    waits for a retry."""
 
     def __init__(
         self,
@@ -227,24 +271,46 @@ class OutboxRelay:
         self._clock = clock
         self._interval = interval
         self._wake = asyncio.Event()
+        self._handed: list[int] = []
+        self._look = True  # look for what is due: at the start, when woken, every interval
 
     def wake(self) -> None:
+        """Look for everything due."""
+        self._look = True
         self._wake.set()
+
+    def hand(self, item_ids: Sequence[int]) -> None:
+        """Deliver these items (committed just now) at once."""
+        if item_ids:
+            self._handed.extend(item_ids)
+            self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set; the round in progress is finished first."""
         while not stop.is_set():
             self._wake.clear()
+            handed, self._handed = self._handed, []
+            look, self._look = self._look, False
             try:
-                while not stop.is_set() and await deliver_pending(
-                    self._uow, self._transports, self._clock
-                ):
-                    pass
+                if handed:
+                    await deliver_items(self._uow, self._transports, self._clock, handed)
+                # A full round may have left more; a shorter one ended on nothing due.
+                while look and not stop.is_set():
+                    look = (
+                        await deliver_pending(
+                            self._uow, self._transports, self._clock, batch=_ROUND
+                        )
+                        >= _ROUND
+                    )
             except Exception:
                 log.exception("outbox delivery round failed")
+            if self._handed or self._look:
+                continue
             waiters = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())}
-            _, waiting = await asyncio.wait(
+            done, waiting = await asyncio.wait(
                 waiters, timeout=self._interval, return_when=asyncio.FIRST_COMPLETED
             )
             for waiter in waiting:
                 waiter.cancel()
+            if not done:
+                self._look = True

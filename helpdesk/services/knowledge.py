@@ -3,6 +3,8 @@
 import asyncio
 import hashlib
 import logging
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -22,6 +24,7 @@ log = logging.getLogger(__name__)
 # Candidates this close to the best one tell what a question is about (for routing).
 _TOPIC_WINDOW = 15.0
 _EMBED_BATCH = 64
+_PREPARED = 256  # questions matched ahead and kept for their message's turn
 
 
 class KnowledgeIndex:
@@ -29,13 +32,19 @@ class KnowledgeIndex:
 
     Building normalises every phrasing once and, with an embedding model, embeds the
     texts it has not embedded before (vectors are cached in the database, so a restart
-    or another process does not embed them again). The revision check is one cheap
-    query, so entries imported by ``helpdesk kb import`` reach a running bot with its
-    next question.
+    or another process does not embed them again). The revision is checked at most every
+    ``check_every`` seconds, not for every message (it was a transaction of its own), and
+    at once after ``changed``: entries imported by ``helpdesk kb import`` reach a running
+    bot within seconds, and those a staff member publishes in the chat with the next
+    question.
     """
 
     def __init__(
-        self, uow: UnitOfWorkFactory, build: MatcherFactory, embedder: Embedder | None = None
+        self,
+        uow: UnitOfWorkFactory,
+        build: MatcherFactory,
+        embedder: Embedder | None = None,
+        check_every: float = 5.0,
     ) -> None:
         self._uow = uow
         self._build = build
@@ -44,14 +53,28 @@ class KnowledgeIndex:
         self._matcher: Matcher | None = None
         self._entries: dict[str, Entry] = {}
         self._lock = asyncio.Lock()
+        self._check_every = check_every
+        self._next_check = 0.0  # time.monotonic() of the next revision check
+        self._prepared: dict[str, tuple[Matcher, Match]] = {}
+        self._matching = threading.Lock()
 
     @property
     def embedder(self) -> Embedder | None:
         return self._embedder
 
+    def changed(self) -> None:
+        """The knowledge base may have changed: the next ``refresh`` checks."""
+        self._next_check = 0.0
+
     async def refresh(self) -> Matcher:
-        """The matcher for the current knowledge base."""
+        """The matcher for the current knowledge base (as of a few seconds ago at most)."""
+        if self._matcher is not None and time.monotonic() < self._next_check:
+            return self._matcher
         async with self._lock:
+            if self._matcher is not None and time.monotonic() < self._next_check:
+                return self._matcher  # checked by another message while this one waited
+            # Set before reading: a change signalled while this runs is checked next time.
+            self._next_check = time.monotonic() + self._check_every
             async with self._uow() as uow:
                 revision = await uow.entries.revision()
                 if self._matcher is not None and revision == self._revision:
@@ -72,8 +95,28 @@ class KnowledgeIndex:
 
     async def match(self, question: str) -> Match:
         """Match with the current matcher, off the event loop: scoring, and embedding a
-        question, take CPU time."""
-        return await asyncio.to_thread(self.current.match, question)
+        question, take CPU time. A question ``prepare``d before is not matched again."""
+        matcher = self.current
+        prepared = self._prepared.pop(question, None)
+        if prepared is not None and prepared[0] is matcher:
+            return prepared[1]
+        return await asyncio.to_thread(self._match, matcher, question)
+
+    async def prepare(self, question: str) -> None:
+        """Match ``question`` now, for ``match`` to find: a message's handling does it
+        before its transaction writes anything, so that other messages' transactions go on
+        meanwhile (on SQLite the first write holds the database until the commit)."""
+        matcher = self.current
+        found = await asyncio.to_thread(self._match, matcher, question)
+        while len(self._prepared) >= _PREPARED:  # those never asked for (a duplicate)
+            self._prepared.pop(next(iter(self._prepared)))
+        self._prepared[question] = (matcher, found)
+
+    def _match(self, matcher: Matcher, question: str) -> Match:
+        # One question at a time: the embedding model uses every core it is given, and
+        # matchers are not promised to be safe across threads.
+        with self._matching:
+            return matcher.match(question)
 
     @property
     def entries(self) -> tuple[Entry, ...]:

@@ -141,6 +141,8 @@ class OutboxItem:
 
 
 class Outbox(Protocol):
+    added: list[int]  # the items this unit of work added: delivered at once once committed
+
     async def add(
         self,
         identity: ChatIdentity,
@@ -155,7 +157,21 @@ class Outbox(Protocol):
         commits, and take it at once if this worker dies."""
         ...
 
+    async def take(
+        self, item_ids: Sequence[int], platforms: Sequence[str], now: datetime
+    ) -> list[OutboxItem]:
+        """Those of ``item_ids`` still to deliver on these platforms and due, oldest first,
+        held for this unit of work as ``next_due`` holds its item (what another worker
+        holds is skipped)."""
+        ...
+
     async def mark_delivered(self, item_id: int, message_id: str | None, at: datetime) -> None: ...
+    async def mark_all_delivered(
+        self, sent: Sequence[tuple[int, str | None]], at: datetime
+    ) -> None:
+        """``mark_delivered`` for several items at once: (item, message id) pairs."""
+        ...
+
     async def mark_failed(
         self, item_id: int, error: str, retry_at: datetime, failing_since: datetime
     ) -> None:

@@ -1,18 +1,19 @@
 """What every repository does the same way: hold the unit of work's session, insert a
 row and learn its id, find the row of an object stored before, load child rows in a few
-statements."""
+statements, insert or update in one statement on either database."""
 
 from collections.abc import Callable, Collection, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from helpdesk.storage._mapping import Mapper
 from helpdesk.storage.tables import Base
 
-__all__ = ["IN_LIST_LIMIT", "Repository", "bulk", "chunks"]
+__all__ = ["IN_LIST_LIMIT", "Repository", "bulk", "chunks", "insert_or", "table_of"]
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -36,6 +37,19 @@ async def bulk(session: AsyncSession, statement: Any) -> int:
     """Run a bulk UPDATE or DELETE (no ORM objects synchronised); how many rows it hit."""
     result = await session.execute(statement.execution_options(synchronize_session=False))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def table_of(row: type[Base]) -> Table:
+    """The table of a row class, for plain (Core) statements: no ORM objects to track,
+    for rows a unit of work writes and does not read again."""
+    return cast(Table, row.__table__)
+
+
+def insert_or(session: AsyncSession, row: type[Base]) -> Any:
+    """An INSERT that can say what to do on a conflict (``on_conflict_do_nothing``,
+    ``on_conflict_do_update``): both databases have it, in their own dialect's form."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table_of(row))
 
 
 class Repository:

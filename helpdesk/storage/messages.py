@@ -6,15 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk.domain.people import ChatIdentity
 from helpdesk.i18n.messages import Reply
 from helpdesk.services.choices import Menu, Menus
 from helpdesk.services.ports import OutboxItem
 from helpdesk.storage._mapping import Mapper, Stored
-from helpdesk.storage._repository import Repository
+from helpdesk.storage._repository import Repository, insert_or, table_of
 from helpdesk.storage.tables import InboundRow, MenuRow, OutboxMentionRow, OutboxRow
 
 __all__ = ["SqlInbound", "SqlMenus", "SqlOutbox", "inbound_key"]
@@ -41,6 +41,10 @@ def _outbox_item(row: OutboxRow) -> OutboxItem:
 
 
 class SqlOutbox(Repository):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.added: list[int] = []
+
     async def add(
         self,
         identity: ChatIdentity,
@@ -49,8 +53,11 @@ class SqlOutbox(Repository):
         reply: Reply,
         at: datetime,
     ) -> int:
-        row = await self._insert(
-            OutboxRow(
+        # A plain INSERT … RETURNING: no ORM object to track for a row this unit of work
+        # never reads again.
+        item_id = await self.session.scalar(
+            insert(table_of(OutboxRow))
+            .values(
                 platform=identity.platform,
                 address=identity.address,
                 person_id=person_id,
@@ -59,14 +66,17 @@ class SqlOutbox(Repository):
                 ref=reply.ref,
                 created_at=at,
             )
+            .returning(table_of(OutboxRow).c.id)
         )
         mentioned = set(reply.mentions) - {person_id}
         if mentioned:
-            self.session.add_all(
-                OutboxMentionRow(outbox_id=row.id, person_id=someone) for someone in mentioned
+            await self.session.execute(
+                insert(table_of(OutboxMentionRow)),
+                [{"outbox_id": item_id, "person_id": someone} for someone in mentioned],
             )
-            await self.session.flush()
-        return row.id
+        assert isinstance(item_id, int)
+        self.added.append(item_id)
+        return item_id
 
     async def next_due(self, platforms: Sequence[str], now: datetime) -> OutboxItem | None:
         # The row lock is held until the unit of work ends (SQLite ignores it: one worker).
@@ -81,8 +91,34 @@ class SqlOutbox(Repository):
         )
         return _outbox_item(row) if row is not None else None
 
+    async def take(
+        self, item_ids: Sequence[int], platforms: Sequence[str], now: datetime
+    ) -> list[OutboxItem]:
+        rows = await self.session.scalars(
+            select(OutboxRow)
+            .where(OutboxRow.id.in_(list(item_ids)))
+            .where(OutboxRow.delivered_at.is_(None), OutboxRow.failed_at.is_(None))
+            .where(OutboxRow.platform.in_(list(platforms)))
+            .where(or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now))
+            .order_by(OutboxRow.id)
+            .with_for_update(skip_locked=True)
+        )
+        return [_outbox_item(row) for row in rows]
+
     async def mark_delivered(self, item_id: int, message_id: str | None, at: datetime) -> None:
-        await self._attempted(item_id, delivered_at=at, message_id=message_id)
+        await self.mark_all_delivered([(item_id, message_id)], at)
+
+    async def mark_all_delivered(
+        self, sent: Sequence[tuple[int, str | None]], at: datetime
+    ) -> None:
+        # One statement for them all (executemany), each with its own message id.
+        table = table_of(OutboxRow)
+        await self.session.execute(
+            update(table)
+            .where(table.c.id == bindparam("item"))
+            .values(delivered_at=at, message_id=bindparam("sent"), attempts=table.c.attempts + 1),
+            [{"item": item_id, "sent": message_id} for item_id, message_id in sent],
+        )
 
     async def mark_failed(
         self, item_id: int, error: str, retry_at: datetime, failing_since: datetime
@@ -155,39 +191,41 @@ class SqlInbound(Repository):
     async def claim(
         self, platform: str, message_id: str, person_id: int | None, at: datetime
     ) -> bool:
-        key = inbound_key(platform, message_id)
-        found = await self.session.scalar(
-            select(InboundRow.id)
-            .where(InboundRow.platform == platform)
-            .where(InboundRow.message_id == key)
+        # One statement, and the unique key decides between workers: on PostgreSQL a second
+        # worker's insert waits for the first one's transaction, and inserts nothing if it
+        # committed (on SQLite the first insert holds the write lock until its commit).
+        claimed = await self.session.scalar(
+            insert_or(self.session, InboundRow)
+            .values(
+                platform=platform,
+                message_id=inbound_key(platform, message_id),
+                person_id=person_id,
+                received_at=at,
+            )
+            .on_conflict_do_nothing(index_elements=["platform", "message_id"])
+            .returning(InboundRow.id)
         )
-        if found is not None:
-            return False
-        self.session.add(
-            InboundRow(platform=platform, message_id=key, person_id=person_id, received_at=at)
-        )
-        try:
-            # The unique key decides between workers: on PostgreSQL a second worker's insert
-            # waits for the first one's transaction and fails if it committed.
-            await self.session.flush()
-        except IntegrityError:
-            await self.session.rollback()
-            return False
-        return True
+        return claimed is not None
 
 
 class SqlMenus(Repository):
     async def get(self, person_id: int) -> Menus:
-        row = await self.session.get(MenuRow, person_id)
-        return MENUS.to_domain(row) if row is not None else Menus()
+        # Read as plain columns, not as an ORM object: ``set`` and ``stale`` write with
+        # single statements that an object kept in the session would not see.
+        row = (
+            await self.session.execute(
+                select(table_of(MenuRow)).where(MenuRow.person_id == person_id)
+            )
+        ).first()
+        return MENUS.to_domain(row) if row is not None else Menus()  # type: ignore[arg-type]
 
     async def set(self, person_id: int, menus: Menus, at: datetime) -> None:
-        row = await self.session.get(MenuRow, person_id)
-        if row is None:
-            self.session.add(MENUS.new_row(menus, person_id=person_id, updated_at=at))
-        else:
-            MENUS.fill(row, menus, updated_at=at)
-        await self.session.flush()
+        values = MENUS.values(menus, updated_at=at)
+        await self.session.execute(
+            insert_or(self.session, MenuRow)
+            .values(person_id=person_id, **values)
+            .on_conflict_do_update(index_elements=["person_id"], set_=values)
+        )
 
     async def stale(self, person_id: int) -> None:
         await self.session.execute(

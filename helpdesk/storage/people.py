@@ -39,13 +39,26 @@ class SqlPeople(Repository):
         return (await self._people([row]))[0] if row else None
 
     async def by_identity(self, identity: ChatIdentity) -> Person | None:
-        row = await self.session.scalar(
-            select(PersonRow)
-            .join(IdentityRow, IdentityRow.person_id == PersonRow.id)
+        # One statement (this runs for every message): the person, once per identity they
+        # have, each row with one of them.
+        owner = (
+            select(IdentityRow.person_id)
             .where(IdentityRow.platform == identity.platform)
             .where(IdentityRow.address == identity.address)
+            .scalar_subquery()
         )
-        return (await self._people([row]))[0] if row else None
+        rows = (
+            await self.session.execute(
+                select(PersonRow, IdentityRow.platform, IdentityRow.address)
+                .join(IdentityRow, IdentityRow.person_id == PersonRow.id)
+                .where(PersonRow.id == owner)
+                .order_by(IdentityRow.id)
+            )
+        ).all()
+        if not rows:
+            return None
+        identities = [ChatIdentity(platform, address) for _, platform, address in rows]
+        return PERSON.to_domain(rows[0][0], identities=identities)
 
     async def add(self, person: Person) -> Person:
         assert person.created_at is not None, "a person needs created_at before it is stored"

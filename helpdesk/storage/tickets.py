@@ -5,12 +5,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from helpdesk.domain.questions import Action, AskedQuestion, Candidate, Feedback
 from helpdesk.domain.tickets import FollowUp, Ticket, TicketEvent, TicketEventKind, TicketStatus
 from helpdesk.storage._mapping import AS_LIST, Mapper, Stored, enum, optional_enum
-from helpdesk.storage._repository import Repository
+from helpdesk.storage._repository import Repository, table_of
 from helpdesk.storage.tables import QuestionRow, TicketEventRow, TicketRow
 
 __all__ = ["SqlQuestions", "SqlTickets"]
@@ -54,7 +54,11 @@ EVENT = Mapper(TicketEvent, TicketEventRow, stored={"kind": enum(TicketEventKind
 class SqlQuestions(Repository):
     async def add(self, question: AskedQuestion) -> AskedQuestion:
         assert question.created_at is not None
-        question.id = (await self._insert(QUESTION.new_row(question))).id
+        # A plain INSERT … RETURNING: one per question, no ORM object to track.
+        table = table_of(QuestionRow)
+        question.id = await self.session.scalar(
+            insert(table).values(QUESTION.values(question)).returning(table.c.id)
+        )
         return question
 
     async def get(self, question_id: int) -> AskedQuestion | None:

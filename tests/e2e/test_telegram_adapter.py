@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram.error import NetworkError
 
-from helpdesk.adapters.contract import keep_serving
+from helpdesk.adapters.contract import Handler, keep_serving
 from helpdesk.adapters.telegram import TelegramAdapter, TelegramSettings
 from helpdesk.domain.actions import ChooseLanguage
 from helpdesk.i18n import Button, Msg, Quote, Reply, Text, Translator
@@ -28,9 +28,9 @@ async def nobody(_: Inbound) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running(base_url: str) -> AsyncIterator[TelegramAdapter]:
+async def running(base_url: str, handle: Handler = nobody) -> AsyncIterator[TelegramAdapter]:
     """The adapter, started as the bot starts it, until the test is done."""
-    adapter = TelegramAdapter(TelegramSettings(TOKEN, base_url), Translator(), nobody)
+    adapter = TelegramAdapter(TelegramSettings(TOKEN, base_url), Translator(), handle)
     stop = asyncio.Event()
     task = asyncio.create_task(keep_serving(adapter, stop))
     try:
@@ -131,3 +131,29 @@ async def test_button_data_is_measured_in_bytes(
     await adapter.send(str(ana.id), reply, "en", "outbox-1")
     [message] = api.messages(ana.id)
     assert message.buttons == [("Long", "1")]
+
+
+async def test_people_are_handled_at_once_and_each_one_in_order(api: BotApiServer) -> None:
+    """A slow message from one person does not hold up another's; one person's messages
+    are handled in the order they were sent."""
+    ana, bob = api.user("Ana"), api.user("Bob")
+    bob_handled, all_handled = asyncio.Event(), asyncio.Event()
+    handled: list[tuple[str, str | None]] = []
+
+    async def handle(message: Inbound) -> None:
+        if message.text == "ana 1":
+            await bob_handled.wait()  # handled one at a time, this waits for ever
+        handled.append((message.address, message.text))
+        if message.address == str(bob.id):
+            bob_handled.set()
+        if len(handled) == 4:
+            all_handled.set()
+
+    for text in ("ana 1", "ana 2", "ana 3"):
+        api.send(ana, text)
+    api.send(bob, "bob 1")
+
+    async with running(api.url, handle):
+        await asyncio.wait_for(all_handled.wait(), timeout=60)
+    assert handled[0] == (str(bob.id), "bob 1")
+    assert [text for who, text in handled if who == str(ana.id)] == ["ana 1", "ana 2", "ana 3"]

@@ -1,0 +1,58 @@
+"""What one question costs the database, counted on both engines: an answer from the
+knowledge base, handled and delivered, in two transactions and a handful of statements
+(benchmarks/per_message.py measures the same over the labelled questions)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import event
+
+from helpdesk.bootstrap import App
+from helpdesk.domain.people import Role
+from helpdesk.services.conversation import Inbound
+from helpdesk.services.delivery import deliver_items
+from tests.fakes import FakeClock
+from tests.support import Chat
+
+
+class Counted:
+    def __init__(self, app: App) -> None:
+        self.statements: list[str] = []
+        self.transactions = 0
+        engine = app.database.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", self._statement)
+        event.listen(engine, "begin", self._begin)
+
+    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        self.statements.append(" ".join(statement.split()[:3]))
+
+    def _begin(self, _conn: Any) -> None:
+        self.transactions += 1
+
+
+async def test_an_answer_from_the_base_costs_two_transactions(app: App, clock: FakeClock) -> None:
+    chat = Chat(app.uow, clock)
+    await chat.setup()
+    await chat.add_person("ana", Role.OFFICIAL, languages=("en",))
+    queued: list[int] = []
+
+    def hand(item_ids: Sequence[int]) -> None:
+        queued.extend(item_ids)
+
+    chat.helpdesk.on_queued = hand
+    transports = {"test": chat.transport}
+
+    async def ask(message_id: str) -> None:
+        question = "How do we set up a local safety council?"
+        await chat.helpdesk.handle(Inbound("test", "ana", question, message_id=message_id))
+        sent = await deliver_items(app.uow, transports, clock, queued)
+        queued.clear()
+        assert sent == 1 and "Local Safety Council" in chat.transport.sent[-1].text
+
+    await ask("1")  # the first builds the matcher and remembers the language
+    counted = Counted(app)
+    await ask("2")
+    assert counted.transactions == 2, counted.statements
+    # The person, the inbound claim, last seen, the question, the reply, the menu (read
+    # and written), then the reply taken for delivery and marked delivered.
+    assert len(counted.statements) <= 9, counted.statements
