@@ -129,6 +129,7 @@ async def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> App:
         write_entry=entry_writer(settings.knowledge_dir),
         pace=Pace(settings.max_messages_per_minute),
         languages=LanguageIdentifier(),
+        web_url=settings.public_web_url if settings.web_port or settings.web_url else None,
     )
     return App(settings, database, knowledge, helpdesk, Translator(), clock)
 
