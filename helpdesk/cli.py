@@ -58,6 +58,7 @@ from helpdesk.services.reports import find_gaps, summarise, weekly
 from helpdesk.services.tickets import assign_by_staff
 from helpdesk.settings import Settings, SettingsError, load_settings, parse_span
 from helpdesk.storage.database import Database, DatabaseError, backup_sqlite
+from helpdesk.web_commands import web
 
 __all__ = ["main"]
 
@@ -1286,3 +1287,7 @@ def db_backup(target: Path) -> None:
     except DatabaseError as error:
         raise Failure(str(error)) from None
     click.echo(f"backed up {source} to {target}")
+
+
+# The web console's commands live with its wiring.
+main.add_command(web)
