@@ -118,6 +118,8 @@ class Console:
 
 
 CONSOLE_KEY = web.AppKey("console", Console)
+SIGNED = web.RequestKey("signed", SignedIn)  # the session of the request, once checked
+COOKIE = web.RequestKey("cookie", str)
 _ENV_KEY = web.AppKey("templates", jinja2.Environment)
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
 
@@ -157,7 +159,7 @@ def render(request: web.Request, page: Page) -> web.Response:
     """The page in the signed-in person's language, every value escaped."""
     console = request.app[CONSOLE_KEY]
     env = request.app[_ENV_KEY]
-    signed: SignedIn | None = request.get("signed")
+    signed: SignedIn | None = request.get(SIGNED)
     person = signed.person if signed else None
     language = _language(person)
     translator = console.translator
@@ -175,7 +177,7 @@ def render(request: web.Request, page: Page) -> web.Response:
         "u": u,
         "me": person,
         "is_staff": person is not None and person.role is Role.STAFF,
-        "csrf": csrf_token(request.get("cookie", "")),
+        "csrf": csrf_token(request.get(COOKIE, "")),
         "lang": language,
         "path": request.path,
         "flash": t(flash) if flash.startswith("web.flash.") and flash in _FLASH else "",
@@ -238,8 +240,8 @@ async def _session(request: web.Request, handler: Handler) -> web.StreamResponse
         if request.method == "POST":
             raise web.HTTPForbidden(text="Signed out: open a new link from /web in your chat.")
         raise web.HTTPSeeOther(console.root + "/signed-out")
-    request["signed"] = signed
-    request["cookie"] = cookie
+    request[SIGNED] = signed
+    request[COOKIE] = cookie
     if request.method == "POST":
         form = await request.post()
         sent = form.get(CSRF_FIELD)
@@ -253,7 +255,7 @@ def staff_only(handler: Handler) -> Handler:
     """A page for staff: an expert's session gets 403, and the page is not named."""
 
     async def check(request: web.Request) -> web.StreamResponse:
-        signed: SignedIn = request["signed"]
+        signed: SignedIn = request[SIGNED]
         if signed.person.role is not Role.STAFF:
             return render(request, Page("forbidden.html", {}, 403))
         return await handler(request)
@@ -264,7 +266,7 @@ def staff_only(handler: Handler) -> Handler:
 
 
 def signed_person(request: web.Request) -> Person:
-    signed: SignedIn = request["signed"]
+    signed: SignedIn = request[SIGNED]
     return signed.person
 
 

@@ -16,6 +16,7 @@ from helpdesk.web.app import (
     CONSOLE_KEY,
     PRE_SESSION_COOKIE,
     SESSION_COOKIE,
+    SIGNED,
     Page,
     new_pre_session_token,
     render,
@@ -72,7 +73,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
         path=console.root or "/",
     )
     response.del_cookie(PRE_SESSION_COOKIE, path=console.root or "/")
-    return response
+    raise response
 
 
 async def signed_out(request: web.Request) -> web.StreamResponse:
@@ -82,11 +83,11 @@ async def signed_out(request: web.Request) -> web.StreamResponse:
 async def sign_out_now(request: web.Request) -> web.StreamResponse:
     console = request.app[CONSOLE_KEY]
     async with console.uow() as uow:
-        await sign_out(console.context(uow), request["signed"].session)
+        await sign_out(console.context(uow), request[SIGNED].session)
         await uow.commit()
     response = web.HTTPSeeOther(console.root + "/signed-out")
     response.del_cookie(SESSION_COOKIE, path=console.root or "/")
-    return response
+    raise response
 
 
 async def home(request: web.Request) -> web.StreamResponse:
