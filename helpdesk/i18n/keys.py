@@ -385,3 +385,5 @@ class Msg(StrEnum):
     WEB_AUDIT_DETAIL = "web.audit.detail"
     WEB_AUDIT_DAYS = "web.audit.days"
     WEB_AUDIT_NONE = "web.audit.none"
+    WEB_PEOPLE_NO_INVITES = "web.people.no_invites"
+    WEB_KB_BY_LANGUAGE = "web.kb.by_language"

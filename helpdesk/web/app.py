@@ -65,25 +65,30 @@ _PUBLIC = ("/static/", SIGN_IN_PATH, "/signed-out", "/health", "/metrics")
 
 @dataclass
 class Attempts:
-    """At most ``limit`` sign-in attempts per client address in ``window`` seconds: a
-    token cannot be guessed, but a flood of tries is refused cheaply all the same."""
+    """At most ``limit`` failed sign-ins per client address in ``window`` seconds: a token
+    cannot be guessed, but a flood of tries is refused cheaply all the same. Sign-ins that
+    work do not count (an office behind one address signs in many times a day)."""
 
     limit: int = 10
     window: float = 300.0
-    _seen: dict[str, deque[float]] = field(default_factory=dict)
+    _failed: dict[str, deque[float]] = field(default_factory=dict)
 
     def allow(self, client: str) -> bool:
+        failed = self._failed.get(client)
+        if failed is None:
+            return True
         now = time.monotonic()
-        seen = self._seen.setdefault(client, deque())
-        while seen and now - seen[0] > self.window:
-            seen.popleft()
-        if len(seen) >= self.limit:
-            return False
-        seen.append(now)
-        if len(self._seen) > 10_000:  # forget quiet addresses rather than grow for ever
-            for address in [a for a, s in self._seen.items() if not s]:
-                del self._seen[address]
-        return True
+        while failed and now - failed[0] > self.window:
+            failed.popleft()
+        if not failed:
+            del self._failed[client]
+        return len(failed) < self.limit
+
+    def failed(self, client: str) -> None:
+        if len(self._failed) > 10_000:  # forget the oldest addresses rather than grow for ever
+            for address in list(self._failed)[:1000]:
+                del self._failed[address]
+        self._failed.setdefault(client, deque()).append(time.monotonic())
 
 
 @dataclass

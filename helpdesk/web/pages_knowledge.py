@@ -14,6 +14,7 @@ from helpdesk.domain.knowledge import Entry, EntryStatus, Translation
 from helpdesk.domain.languages import SUPPORTED_LANGUAGES
 from helpdesk.i18n import Msg
 from helpdesk.knowledge_files import dump_entry
+from helpdesk.matching.language import guess_language
 from helpdesk.matching.normalize import normalize_text
 from helpdesk.services.audit import actor
 from helpdesk.services.curation import decide_proposal, restore_version, retire_entry, save_entry
@@ -108,6 +109,15 @@ async def entries(request: web.Request) -> web.StreamResponse:
     )
 
 
+def _by_language(phrasings: tuple[str, ...]) -> dict[str, list[str]]:
+    """Phrasings grouped by the language they seem to be in (a cheap guess from telltale
+    words and letters: enough to see which languages have none)."""
+    groups: dict[str, list[str]] = {}
+    for text in phrasings:
+        groups.setdefault(guess_language(text) or "?", []).append(text)
+    return dict(sorted(groups.items()))
+
+
 def _editor(entry: Entry | None, *, new: bool, error: str = "", preview: bool = False) -> Page:
     versions = entry.versions if entry is not None else {}
     return Page(
@@ -120,6 +130,7 @@ def _editor(entry: Entry | None, *, new: bool, error: str = "", preview: bool = 
             "languages": SUPPORTED_LANGUAGES,
             "versions": versions,
             "missing": [c for c in SUPPORTED_LANGUAGES if c not in versions],
+            "phrasings": _by_language(entry.questions) if entry is not None else {},
         },
         400 if error else 200,
     )

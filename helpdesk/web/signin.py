@@ -56,12 +56,14 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     sent = form.get("csrf")
     expected = request.cookies.get(PRE_SESSION_COOKIE, "")
     if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+        console.attempts.failed(client)
         raise web.HTTPForbidden(text="This form has expired: open the link again.")
     try:
         async with console.uow() as uow:
             cookie, _signed = await redeem_link(console.context(uow), request.match_info["token"])
             await uow.commit()
     except Refused as refused:
+        console.attempts.failed(client)
         return render(request, Page("refused.html", {"refused": refused}, 403))
     response = web.HTTPSeeOther(console.root + "/")
     response.set_cookie(

@@ -41,7 +41,7 @@ def stacked_bars(items: Sequence[Bar], title: str) -> Markup:
     plot_w = _WIDTH - _LEFT - 8
     plot_h = _HEIGHT - _BOTTOM - _TOP
     step = plot_w / len(items)
-    width = max(step * 0.7, 1.0)
+    width = min(max(step * 0.7, 1.0), 56.0)  # one week alone is a bar, not a wall
     parts = [
         f'<svg class="chart" viewBox="0 0 {_WIDTH} {_HEIGHT}" role="img" '
         f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
