@@ -129,6 +129,7 @@ class App:
             write_entry=entry_writer(settings.knowledge_dir),
             pace=Pace(settings.max_messages_per_minute),
             languages=self.languages,
+            web_url=settings.public_web_url if settings.web_port or settings.web_url else None,
         )
 
     async def close(self) -> None:

@@ -1,4 +1,5 @@
-"""The health endpoint and Prometheus metrics, on HELPDESK_METRICS_PORT when it is set.
+"""The health endpoint and Prometheus metrics, on HELPDESK_METRICS_PORT when it is set,
+and on the web console's server when that port is not another one.
 
 ``GET /health`` answers 200 with what is up, or 503 when the database cannot be reached
 or a chat adapter is not connected: a load balancer or systemd watchdog takes the worker
@@ -26,7 +27,9 @@ class HealthServer:
         port: int,
         database_ok: Callable[[], Awaitable[bool]],
         adapters: Mapping[str, Callable[[], bool]],
+        app: web.Application | None = None,
     ) -> None:
+        self._app = app  # another application to serve these on (the web console)
         self._listen = listen
         self._port = port
         self._database_ok = database_ok
@@ -34,13 +37,13 @@ class HealthServer:
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
-        app = web.Application()
+        app = self._app if self._app is not None else web.Application()
         app.router.add_get("/health", self._health)
         app.router.add_get("/metrics", self._metrics)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, self._listen, self._port).start()
-        log.info("health and metrics on http://%s:%d/", self._listen, self._port)
+        log.info("http server on %s port %d", self._listen, self._port)
 
     async def close(self) -> None:
         if self._runner is not None:

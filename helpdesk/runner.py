@@ -19,11 +19,11 @@ from pythonjsonlogger.json import JsonFormatter
 from helpdesk.adapters.console import ConsoleChat
 from helpdesk.adapters.contract import ChatAdapter, Handler, Inbound, Transport, keep_serving
 from helpdesk.bootstrap import App, bootstrap, ensure_local_people, import_knowledge_if_empty
-from helpdesk.observability import HealthServer
 from helpdesk.scheduling import DueActionScheduler
 from helpdesk.services.delivery import OutboxRelay, deliver_pending
 from helpdesk.settings import Settings, SettingsError, load_settings
 from helpdesk.storage.database import DatabaseError
+from helpdesk.web_commands import http_servers
 
 __all__ = ["main", "open_console"]
 
@@ -125,15 +125,7 @@ async def serve(app: App, settings: Settings) -> int:
     delivering = asyncio.create_task(relay.run(stop), name="outbox-relay")
     tasks.append(delivering)
     scheduler.start()
-    health = None
-    if settings.metrics_port is not None:
-        health = HealthServer(
-            settings.metrics_listen,
-            settings.metrics_port,
-            app.database.ping,
-            {a.platform: _readiness(a) for a in adapters},
-        )
-        await health.start()
+    http = await http_servers(app, settings, relay.wake, adapters)
     log.info("running: %s", ", ".join(a.platform for a in adapters))
     try:
         done, _ = await asyncio.wait(
@@ -146,8 +138,7 @@ async def serve(app: App, settings: Settings) -> int:
         return 0
     finally:
         stop.set()
-        if health is not None:
-            await health.close()
+        await http.close()
         await scheduler.shutdown(_PATIENCE)
         # Receiving stops at once (a long poll or a sync is cut short); the messages in
         # hand are finished, then the relay's round, so that no transaction is cut in the
@@ -202,9 +193,11 @@ async def run(settings: Settings) -> int:
         # watch a ticket's life on one screen.
         scheduler = _scheduler(app, settings, chat.wake)
         scheduler.start()
+        http = await http_servers(app, settings, chat.wake, [])
         try:
             await keep_serving(chat, asyncio.Event())
         finally:
+            await http.close()
             await scheduler.shutdown()
             await chat.close()
     finally:

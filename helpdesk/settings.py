@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     # Health and Prometheus metrics over HTTP when a port is set.
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_listen: str = "127.0.0.1"
+    # The staff's web console (0: not served); its public address, used in sign-in links,
+    # is HELPDESK_WEB_URL behind a reverse proxy (https there makes its cookie Secure).
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    web_listen: str = "127.0.0.1"
+    web_url: str | None = None
 
     telegram_token: SecretStr | None = None
     telegram_base_url: str | None = None  # a local Bot API server instead of Telegram's
@@ -143,6 +148,24 @@ class Settings(BaseSettings):
         if "\x00" in str(value):
             raise ValueError("a path cannot hold a NUL character")
         return value
+
+    @field_validator("web_url")
+    @classmethod
+    def _check_web_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("http://", "https://")) or any(c.isspace() for c in value):
+            raise ValueError("write the console's public address as http(s)://host[:port][/path]")
+        return value.rstrip("/")
+
+    @property
+    def public_web_url(self) -> str:
+        """Where people open the console: HELPDESK_WEB_URL, else the address it listens on."""
+        if self.web_url is not None:
+            return self.web_url
+        host = f"[{self.web_listen}]" if ":" in self.web_listen else self.web_listen
+        return f"http://{host}:{self.web_port}"
 
     @property
     def telegram_configured(self) -> bool:

@@ -26,6 +26,7 @@ from helpdesk.domain.questions import AskedQuestion
 from helpdesk.domain.routing import ExpertLoad
 from helpdesk.domain.schedule import ActionKind, ScheduledAction
 from helpdesk.domain.tickets import Ticket, TicketEventKind, TicketStatus
+from helpdesk.domain.web_access import SignInLink, WebSession
 from helpdesk.i18n.messages import Reply
 from helpdesk.services.choices import Menus
 from helpdesk.services.ports import Erasure, OutboxItem, Upserted
@@ -64,6 +65,8 @@ class FakeStore:
         self.connections: dict[int, ConnectionRequest] = {}
         self.audit: list[AuditEvent] = []
         self.erased: set[int] = set()
+        self.web_links: dict[int, SignInLink] = {}
+        self.web_sessions: dict[int, WebSession] = {}
         self.ids = itertools.count(1)
         self.commits = 0
 
@@ -139,6 +142,13 @@ class _Invites:
         invite.id = next(self.store.ids)
         self.store.invites[invite.id] = copy.deepcopy(invite)
         return invite
+
+    async def get(self, invite_id: int) -> Invite | None:
+        return copy.deepcopy(self.store.invites.get(invite_id))
+
+    async def recent(self, limit: int = 100) -> list[Invite]:
+        found = sorted(self.store.invites.values(), key=lambda i: i.id or 0, reverse=True)
+        return copy.deepcopy(found[:limit])
 
     async def by_code_hash(self, code_hash: str) -> Invite | None:
         for invite in self.store.invites.values():
@@ -533,6 +543,10 @@ class _Connections:
     async def get(self, request_id: int) -> ConnectionRequest | None:
         return copy.deepcopy(self.store.connections.get(request_id))
 
+    async def recent(self, limit: int = 100) -> list[ConnectionRequest]:
+        found = sorted(self.store.connections.values(), key=lambda r: r.id or 0, reverse=True)
+        return copy.deepcopy(found[:limit])
+
     async def save(self, request: ConnectionRequest) -> None:
         assert request.id is not None
         self.store.connections[request.id] = copy.deepcopy(request)
@@ -601,6 +615,54 @@ class _PersonalData:
         return count
 
 
+class _WebAccess:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def add_link(self, link: SignInLink) -> SignInLink:
+        link.id = next(self.store.ids)
+        self.store.web_links[link.id] = copy.deepcopy(link)
+        return link
+
+    async def find_link(self, token_hash: str) -> SignInLink | None:
+        found = [k for k in self.store.web_links.values() if k.token_hash == token_hash]
+        return copy.deepcopy(found[0]) if found else None
+
+    async def use_link(self, link_id: int, at: datetime) -> bool:
+        link = self.store.web_links[link_id]
+        if link.used_at is not None:
+            return False
+        link.used_at = at
+        return True
+
+    async def add_session(self, session: WebSession) -> WebSession:
+        session.id = next(self.store.ids)
+        self.store.web_sessions[session.id] = copy.deepcopy(session)
+        return session
+
+    async def find_session(self, token_hash: str) -> WebSession | None:
+        found = [s for s in self.store.web_sessions.values() if s.token_hash == token_hash]
+        return copy.deepcopy(found[0]) if found else None
+
+    async def seen(self, session_id: int, at: datetime) -> None:
+        self.store.web_sessions[session_id].last_seen_at = at
+
+    async def end(self, session_id: int, at: datetime) -> None:
+        session = self.store.web_sessions[session_id]
+        if session.ended_at is None:
+            session.ended_at = at
+
+    async def end_all(self, person_id: int, at: datetime) -> int:
+        live = [
+            s
+            for s in self.store.web_sessions.values()
+            if s.person_id == person_id and s.ended_at is None
+        ]
+        for session in live:
+            session.ended_at = at
+        return len(live)
+
+
 class FakeUnitOfWork:
     """Works on a copy of the store; ``commit()`` puts the copy back."""
 
@@ -623,6 +685,7 @@ class FakeUnitOfWork:
         self.connections = _Connections(self.store)
         self.audit = _Audit(self.store)
         self.personal_data = _PersonalData(self.store)
+        self.web_access = _WebAccess(self.store)
         return self
 
     async def __aexit__(

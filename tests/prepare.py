@@ -1,7 +1,9 @@
-"""Install the servers the tests start: Synapse (into .venv-synapse) and PostgreSQL
-(Debian's package). Run by scripts/test before pytest, so that parallel test workers
-never install at the same time; each is a no-op once done."""
+"""Install the servers the tests start: Synapse (into .venv-synapse), PostgreSQL and
+Chromium for the web console's browser tests (Debian's packages). Run by scripts/test
+before pytest, so that parallel test workers never install at the same time; each is a
+no-op once done."""
 
+from tests.servers.browser import install_chromium
 from tests.servers.postgres import install_postgres
 from tests.servers.synapse import ensure_venv
 
@@ -9,6 +11,7 @@ from tests.servers.synapse import ensure_venv
 def main() -> None:
     print(f"synapse: {ensure_venv()}")
     print(f"postgresql: {install_postgres()}")
+    print(f"chromium: {install_chromium()}")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from helpdesk.cli.outbox import outbox
 from helpdesk.cli.people import expert, person
 from helpdesk.cli.reports import report, stats
 from helpdesk.cli.tickets import ticket
+from helpdesk.web_commands import web
 
 __all__ = ["main"]
 
@@ -45,5 +46,6 @@ for command in (
     stats,
     report,
     db,
+    web,  # the web console's commands live with its wiring
 ):
     main.add_command(command)

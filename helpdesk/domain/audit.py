@@ -26,6 +26,11 @@ class AuditAction(StrEnum):
     ERASE = "erase"
     EXPORT = "export"
     RESEND = "resend"  # a message that could not be delivered, queued again
+    ANSWER = "answer"  # staff answered a ticket themselves
+    CANCEL = "cancel"  # staff withdrew a ticket
+    EDIT = "edit"  # an entry's text changed (the web console's editor)
+    REVOKE = "revoke"  # an invitation withdrawn before it was used
+    PERSON = "person"  # an expert's languages, topics, capacity or availability changed
 
 
 @dataclass(frozen=True)

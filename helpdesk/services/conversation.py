@@ -15,7 +15,7 @@ from helpdesk.domain.schedule import Timings
 from helpdesk.i18n import Msg, Reply
 from helpdesk.matching import has_content
 from helpdesk.matching.language import LanguageIdentifier
-from helpdesk.services.chat import asking, connections, people, staff, tickets
+from helpdesk.services.chat import asking, connections, people, staff, tickets, web
 from helpdesk.services.chat.resources import Resources
 from helpdesk.services.choices import reshown
 from helpdesk.services.commands import Command, parse_command, parse_number
@@ -70,6 +70,7 @@ class Helpdesk:
         pace: Pace | None = None,
         languages: LanguageIdentifier | None = None,
         on_queued: Callable[[Sequence[int]], None] | None = None,
+        web_url: str | None = None,
     ) -> None:
         self.uow = uow
         # Told the outbox items each message queued, once they are committed: the relay
@@ -82,6 +83,7 @@ class Helpdesk:
         self.write_entry = write_entry  # published entries go back to knowledge/ too
         self.pace = pace or Pace()
         self.languages = languages or LanguageIdentifier()
+        self.web_url = web_url  # where /web links point
         self._staff_told: datetime | None = None
         self._in_hand: set[asyncio.Task[bool]] = set()
         self._commands: dict[str, tuple[frozenset[Role] | None, _Handler]] = {
@@ -112,12 +114,13 @@ class Helpdesk:
             "introduce": (_STAFF, staff.on_introduce),
             "connect": (frozenset({Role.OFFICIAL, Role.EXPERT}), connections.on_connect),
             "forget": (None, people.on_forget),
+            "web": (frozenset({Role.EXPERT, Role.STAFF}), web.on_web),
         }
 
     @property
     def resources(self) -> Resources:
         """What the chat handlers use besides the turn."""
-        return Resources(self.knowledge, self.limits, self.write_entry)
+        return Resources(self.knowledge, self.limits, self.write_entry, self.web_url)
 
     async def handle(self, message: Inbound) -> bool:
         """Handle one message exactly once. False if it had been handled already.

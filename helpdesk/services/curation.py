@@ -40,6 +40,7 @@ __all__ = [
     "publish_entry",
     "restore_version",
     "retire_entry",
+    "save_entry",
 ]
 
 _TITLE_LENGTH = 90
@@ -140,6 +141,29 @@ async def _set_status(
     action = AuditAction.PUBLISH if status is EntryStatus.PUBLISHED else AuditAction.RETIRE
     await record(uow, now, author, action, f"entry:{entry_id}")
     return changed
+
+
+async def save_entry(
+    uow: UnitOfWork, entry: Entry, author: str, now: datetime, write: EntryWriter | None
+) -> Entry:
+    """An entry as staff wrote it in the editor, new or changed, with the status it is
+    given. Its file is written when it is not a draft, or when it had one already (so
+    that the file never disagrees with the database); the change is a new version."""
+    current = await uow.entries.get(entry.id)
+    had_file = current is not None and current.status is not EntryStatus.DRAFT
+    if had_file or entry.status is not EntryStatus.DRAFT:
+        _write(write, entry)
+    await uow.entries.upsert(entry, now, author=author)
+    if current is None or current.status is not entry.status:
+        action = {
+            EntryStatus.PUBLISHED: AuditAction.PUBLISH,
+            EntryStatus.RETIRED: AuditAction.RETIRE,
+            EntryStatus.DRAFT: AuditAction.EDIT,
+        }[entry.status]
+    else:
+        action = AuditAction.EDIT
+    await record(uow, now, author, action, f"entry:{entry.id}", entry.status.value)
+    return entry
 
 
 async def restore_version(

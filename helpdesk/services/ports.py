@@ -17,6 +17,7 @@ from helpdesk.domain.questions import AskedQuestion
 from helpdesk.domain.routing import ExpertLoad
 from helpdesk.domain.schedule import ActionKind, ScheduledAction
 from helpdesk.domain.tickets import Ticket, TicketStatus
+from helpdesk.domain.web_access import SignInLink, WebSession
 from helpdesk.i18n.messages import Reply
 from helpdesk.matching import Matcher
 from helpdesk.matching.semantic import Vectors
@@ -43,6 +44,7 @@ __all__ = [
     "UnitOfWork",
     "UnitOfWorkFactory",
     "Upserted",
+    "WebAccessRepository",
 ]
 
 Clock = Callable[[], datetime]
@@ -77,6 +79,10 @@ class InviteRepository(Protocol):
     async def add(self, invite: Invite) -> Invite: ...
     async def by_code_hash(self, code_hash: str) -> Invite | None: ...
     async def save(self, invite: Invite) -> None: ...
+    async def get(self, invite_id: int) -> Invite | None: ...
+    async def recent(self, limit: int = 100) -> list[Invite]:
+        """The newest invitations first, used or not."""
+        ...
 
 
 class EntryRepository(Protocol):
@@ -280,6 +286,9 @@ class ConnectionRepository(Protocol):
     async def add(self, request: ConnectionRequest) -> ConnectionRequest: ...
     async def get(self, request_id: int) -> ConnectionRequest | None: ...
     async def save(self, request: ConnectionRequest) -> None: ...
+    async def recent(self, limit: int = 100) -> list[ConnectionRequest]:
+        """The newest requests first."""
+        ...
 
 
 class AuditLog(Protocol):
@@ -325,6 +334,25 @@ class PersonalData(Protocol):
         ...
 
 
+class WebAccessRepository(Protocol):
+    """Sign-in links and sessions of the web console, found by their tokens' hashes."""
+
+    async def add_link(self, link: SignInLink) -> SignInLink: ...
+    async def find_link(self, token_hash: str) -> SignInLink | None: ...
+    async def use_link(self, link_id: int, at: datetime) -> bool:
+        """Mark the link used, unless it was already (compare and set): a link opens one
+        session even when two requests race."""
+        ...
+
+    async def add_session(self, session: WebSession) -> WebSession: ...
+    async def find_session(self, token_hash: str) -> WebSession | None: ...
+    async def seen(self, session_id: int, at: datetime) -> None: ...
+    async def end(self, session_id: int, at: datetime) -> None: ...
+    async def end_all(self, person_id: int, at: datetime) -> int:
+        """End every live session of a person; how many."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: rolls back unless ``commit()`` was called."""
 
@@ -342,6 +370,7 @@ class UnitOfWork(Protocol):
     connections: ConnectionRepository
     audit: AuditLog
     personal_data: PersonalData
+    web_access: WebAccessRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

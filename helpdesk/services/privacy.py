@@ -39,6 +39,8 @@ async def erase_person(
         raise AlreadyErased(f"person #{person_id} was erased on {person.erased_at:%Y-%m-%d}")
     redaction = _redaction(person)
     erasure = await uow.personal_data.erase(person_id, now, redaction)
+    # Signed in to the web console: not any more.
+    await uow.web_access.end_all(person_id, now)
     summary = ", ".join(f"{name} {count}" for name, count in sorted(erasure.counts.items()))
     # People who erase themselves are not named in the record of it either.
     await record(uow, now, redaction.text(who), AuditAction.ERASE, f"person:{person_id}", summary)

@@ -58,3 +58,7 @@ class SqlConnections(Repository):
         CONNECTION.fill(
             await self._stored(ConnectionRequestRow, request.id), request, fields=_ANSWERED
         )
+
+    async def recent(self, limit: int = 100) -> list[ConnectionRequest]:
+        query = select(ConnectionRequestRow).order_by(ConnectionRequestRow.id.desc()).limit(limit)
+        return [CONNECTION.to_domain(row) for row in await self.session.scalars(query)]

@@ -193,3 +193,10 @@ class SqlInvites(Repository):
     async def save(self, invite: Invite) -> None:
         INVITE.fill(await self._stored(InviteRow, invite.id), invite)
         await self.session.flush()
+
+    async def get(self, invite_id: int) -> Invite | None:
+        return await self._get(INVITE, invite_id)
+
+    async def recent(self, limit: int = 100) -> list[Invite]:
+        query = select(InviteRow).order_by(InviteRow.id.desc()).limit(limit)
+        return [INVITE.to_domain(row) for row in await self.session.scalars(query)]

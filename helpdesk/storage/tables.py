@@ -37,8 +37,10 @@ __all__ = [
     "OutboxRow",
     "PersonRow",
     "QuestionRow",
+    "SignInLinkRow",
     "TicketEventRow",
     "TicketRow",
+    "WebSessionRow",
 ]
 
 
@@ -356,3 +358,30 @@ class EmbeddingRow(Base):
     model: Mapped[str] = mapped_column(String(80))
     text_hash: Mapped[str] = mapped_column(String(64))
     vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SignInLinkRow(Base):
+    """One-time links to the web console; only the token's hash is kept."""
+
+    __tablename__ = "web_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class WebSessionRow(Base):
+    """Signed-in browsers of the web console; only the cookie's hash is kept."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

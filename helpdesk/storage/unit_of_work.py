@@ -20,6 +20,7 @@ from helpdesk.services.ports import (
     QuestionRepository,
     ScheduleRepository,
     TicketRepository,
+    WebAccessRepository,
 )
 from helpdesk.storage.audit_log import SqlAuditLog
 from helpdesk.storage.curation import SqlConnections, SqlProposals
@@ -29,6 +30,7 @@ from helpdesk.storage.people import SqlInvites, SqlPeople
 from helpdesk.storage.privacy import SqlPersonalData
 from helpdesk.storage.schedule import SqlSchedule
 from helpdesk.storage.tickets import SqlQuestions, SqlTickets
+from helpdesk.storage.web_access import SqlWebAccess
 
 __all__ = ["SqlUnitOfWork"]
 
@@ -48,6 +50,7 @@ class SqlUnitOfWork:
     connections: ConnectionRepository
     audit: AuditLog
     personal_data: PersonalData
+    web_access: WebAccessRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -68,6 +71,7 @@ class SqlUnitOfWork:
         self.connections = SqlConnections(self.session)
         self.audit = SqlAuditLog(self.session)
         self.personal_data = SqlPersonalData(self.session)
+        self.web_access = SqlWebAccess(self.session)
         return self
 
     async def __aexit__(

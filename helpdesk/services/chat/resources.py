@@ -15,3 +15,4 @@ class Resources:
     knowledge: KnowledgeIndex
     limits: InputLimits
     write_entry: EntryWriter | None  # published entries go back to knowledge/ too
+    web_url: str | None = None  # the web console's public address; None: not served
