@@ -24,6 +24,7 @@ from helpdesk.domain.curation import (
 from helpdesk.domain.knowledge import Entry, EntryStatus
 from helpdesk.domain.limits import MAX_PHRASINGS
 from helpdesk.domain.questions import AskedQuestion
+from helpdesk.domain.text import preview
 from helpdesk.domain.tickets import TicketStatus
 from helpdesk.i18n import Msg
 from helpdesk.matching.normalize import normalize_text
@@ -48,8 +49,7 @@ WEAK_MATCH = 85.0  # an answer scored below this that helped teaches the matcher
 
 
 def _title(question: str) -> str:
-    line = " ".join(question.split())
-    return line if len(line) <= _TITLE_LENGTH else line[: _TITLE_LENGTH - 1].rstrip() + "…"
+    return preview(question, _TITLE_LENGTH)
 
 
 async def promote_ticket(uow: UnitOfWork, number: int, author: str, now: datetime) -> Entry:
