@@ -50,6 +50,7 @@ def web_console(app: App, settings: Settings, wake: Callable[[], None]) -> Conso
         public_url=settings.public_web_url,
         timings=app.helpdesk.timings,
         write_entry=app.helpdesk.write_entry,
+        knowledge_changed=app.helpdesk.knowledge.changed,
         invite_valid_for=settings.invite_valid_for,
         wake=wake,
         deep_link=deep_link,

@@ -104,6 +104,7 @@ async def site(app: App, clock: FakeClock, tmp_path: Path) -> AsyncIterator[Site
         public_url="http://console.test",
         timings=app.helpdesk.timings,
         write_entry=app.helpdesk.write_entry,
+        knowledge_changed=app.helpdesk.knowledge.changed,
     )
     server = TestServer(console_app(console))
     await server.start_server()
@@ -304,6 +305,30 @@ async def test_markup_in_questions_names_and_entries_is_shown_as_text(site: Site
         assert "<img src=x" not in html, path
         assert 'href="javascript:' not in html, path
     assert "&lt;script&gt;alert" in texts[2]  # the queue shows the question as text
+
+
+async def test_an_entry_published_in_the_browser_answers_the_next_question(site: Site) -> None:
+    staff = await site.person(Role.STAFF, "Mila")
+    knowledge = site.app.helpdesk.knowledge
+    await knowledge.refresh()  # the matcher was just checked: its next check is seconds away
+    question = "How do we register a community garden plot?"
+    async with await site.browser() as browser:
+        page = await site.sign_in(browser, await site.link(staff))
+        saved = await browser.post(
+            site.url("/kb/save"),
+            data={
+                "csrf": _csrf(await page.text()),
+                "action": "publish",
+                "new": "1",
+                "id": "garden-plots",
+                "title": "Community garden plots",
+                "questions": question,
+                "body": "Apply at the municipal land office with a sketch of the plot.",
+            },
+        )
+        assert saved.status == 200 and saved.url.path == "/kb/garden-plots"
+    found = (await knowledge.refresh()).match(question)
+    assert found.best is not None and found.best.entry_id == "garden-plots"
 
 
 async def test_web_in_chat_answers_with_a_link(app: App, clock: FakeClock) -> None:
