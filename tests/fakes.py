@@ -478,7 +478,8 @@ class _Schedule:
 
     async def postpone(self, action_id: int, due_at: datetime) -> None:
         action = self.store.schedule[action_id]
-        action.done_at, action.due_at, action.outcome = None, due_at, ""
+        if action.done_at is None or action.outcome == "running":
+            action.done_at, action.due_at, action.outcome = None, due_at, ""
 
     async def pending(
         self,

@@ -19,6 +19,7 @@ from helpdesk.services.chat import asking, connections, people, staff, tickets, 
 from helpdesk.services.chat.resources import Resources
 from helpdesk.services.choices import reshown
 from helpdesk.services.commands import Command, parse_command, parse_number
+from helpdesk.services.conflicts import again_on_conflict
 from helpdesk.services.input import InputLimits, check_question, clean_text, too_long
 from helpdesk.services.knowledge import KnowledgeIndex
 from helpdesk.services.messenger import notify_staff
@@ -149,10 +150,17 @@ class Helpdesk:
             return True
 
     async def _handle(self, message: Inbound) -> bool:
-        identity = ChatIdentity(message.platform, message.address)
         # Before the turn's transaction: rebuilding may write cached vectors, and on SQLite a
         # second writer inside an open write transaction would wait for itself.
         await self.knowledge.refresh()
+        paced: dict[str, str] = {}  # a message handled again after a conflict counts once
+        async for attempt in again_on_conflict():
+            with attempt:
+                return await self._handle_once(message, paced)
+        raise AssertionError("unreachable: again_on_conflict reraises")
+
+    async def _handle_once(self, message: Inbound, paced: dict[str, str]) -> bool:
+        identity = ChatIdentity(message.platform, message.address)
         now = self.clock()
         async with self.uow() as uow:
             person = await uow.people.by_identity(identity)
@@ -166,7 +174,9 @@ class Helpdesk:
                 normalize_language_code(message.language_code) if message.language_code else None
             )
             written = self._written_in(message, person, app_language)
-            pace = self.pace.check(f"{message.platform}:{message.address}", now)
+            if "pace" not in paced:
+                paced["pace"] = self.pace.check(f"{message.platform}:{message.address}", now)
+            pace = paced["pace"]
             if pace != "ok":
                 if pace == "warn":
                     await Turn(uow, now, identity, person, written=written).reply(

@@ -20,6 +20,7 @@ from helpdesk.domain.schedule import (
 from helpdesk.domain.text import preview
 from helpdesk.domain.tickets import Ticket, TicketStatus
 from helpdesk.i18n import Msg, Quote, Reply, Text
+from helpdesk.services.conflicts import again_on_conflict
 from helpdesk.services.context import Context
 from helpdesk.services.follow_through import ensure_digests, local_time, overdue
 from helpdesk.services.messenger import notify
@@ -54,18 +55,19 @@ async def run_due(
     while ran < limit:
         action: ScheduledAction | None = None
         try:
-            async with uow_factory() as uow:
-                now = clock()
-                action = await uow.schedule.claim_due(now)
-                if action is None:
-                    break
-                outcome = await _run(Context(uow, now, timings), action)
-                assert action.id is not None
-                if isinstance(outcome, datetime):
-                    await uow.schedule.postpone(action.id, outcome)
-                else:
-                    await uow.schedule.finish(action.id, outcome)
-                await uow.commit()
+            # A conflict rolls the claim back too: the next attempt claims afresh, and
+            # finds the action cancelled if the winner (an answer, say) made it needless.
+            async for attempt in again_on_conflict():
+                with attempt:
+                    async with uow_factory() as uow:
+                        now = clock()
+                        action = await uow.schedule.claim_due(now)
+                        if action is None:
+                            break
+                        await _run_claimed(Context(uow, now, timings), action)
+                        await uow.commit()
+            if action is None:
+                break
         except Exception:
             if action is None or action.id is None:
                 raise
@@ -76,6 +78,16 @@ async def run_due(
                 await uow.commit()
         ran += 1
     return ran
+
+
+async def _run_claimed(ctx: Context, action: ScheduledAction) -> None:
+    """Run a claimed action and record what came of it, or when to try again."""
+    assert action.id is not None
+    outcome = await _run(ctx, action)
+    if isinstance(outcome, datetime):
+        await ctx.uow.schedule.postpone(action.id, outcome)
+    else:
+        await ctx.uow.schedule.finish(action.id, outcome)
 
 
 async def _run(ctx: Context, action: ScheduledAction) -> str | datetime:

@@ -25,6 +25,7 @@ from helpdesk.services.choices import Menus
 
 __all__ = [
     "Clock",
+    "Conflict",
     "ConnectionRepository",
     "EmbeddingCache",
     "EntryRepository",
@@ -253,7 +254,8 @@ class ScheduleRepository(Protocol):
 
     async def finish(self, action_id: int, outcome: str) -> None: ...
     async def postpone(self, action_id: int, due_at: datetime) -> None:
-        """Not done after all: due again at ``due_at`` (a recipient's quiet hours)."""
+        """Not done after all: due again at ``due_at`` (a recipient's quiet hours, a failure).
+        An action finished meanwhile (cancelled by an answer) stays finished."""
         ...
 
     async def pending(
@@ -353,8 +355,15 @@ class WebAccessRepository(Protocol):
         ...
 
 
+class Conflict(Exception):
+    """A unit of work lost a race with another transaction on the same rows (a deadlock,
+    or a row changed since it was read) and was rolled back. Running the whole unit of
+    work again is safe and usually succeeds: see ``helpdesk.services.conflicts``."""
+
+
 class UnitOfWork(Protocol):
-    """One transaction: rolls back unless ``commit()`` was called."""
+    """One transaction: rolls back unless ``commit()`` was called. A race with another
+    transaction comes out of the block (or of ``commit()``) as ``Conflict``."""
 
     people: PeopleRepository
     invites: InviteRepository

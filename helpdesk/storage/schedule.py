@@ -57,10 +57,13 @@ class SqlSchedule(Repository):
         )
 
     async def postpone(self, action_id: int, due_at: datetime) -> None:
+        # Pending or claimed, never finished: an action that failed was rolled back to
+        # pending, and may have been cancelled meanwhile (its ticket answered), which stays.
         await bulk(
             self.session,
             update(ScheduledActionRow)
             .where(ScheduledActionRow.id == action_id)
+            .where(ScheduledActionRow.done_at.is_(None) | (ScheduledActionRow.outcome == _CLAIMED))
             .values(done_at=None, due_at=due_at, outcome=""),
         )
 

@@ -1,6 +1,7 @@
 """Database tables. Rows are translated to domain objects by the repositories, so the
 domain never sees SQLAlchemy. Portable types only: SQLite now, PostgreSQL later."""
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -198,6 +199,12 @@ class TicketRow(Base):
     follow_up: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Counted up by every ORM update, which names the count it read in its WHERE: a ticket
+    # changed by another transaction since this one read it (an answer and a cancellation
+    # at once) is a Conflict to run again, not a silent overwrite.
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+    __mapper_args__: Mapping[str, Any] = {"version_id_col": version}
 
 
 class TicketEventRow(Base):

@@ -3,10 +3,13 @@
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from helpdesk.services.ports import (
     AuditLog,
+    Conflict,
     ConnectionRepository,
     EmbeddingCache,
     EntryRepository,
@@ -33,6 +36,16 @@ from helpdesk.storage.tickets import SqlQuestions, SqlTickets
 from helpdesk.storage.web_access import SqlWebAccess
 
 __all__ = ["SqlUnitOfWork"]
+
+# PostgreSQL's codes for a transaction that lost a race: deadlock_detected and
+# serialization_failure. SQLite has one writer at a time and raises neither.
+_LOST_RACE = {"40P01", "40001"}
+
+
+def _lost_race(error: BaseException | None) -> bool:
+    if isinstance(error, StaleDataError):  # a versioned row changed since it was read
+        return True
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in _LOST_RACE
 
 
 class SqlUnitOfWork:
@@ -84,9 +97,16 @@ class SqlUnitOfWork:
             await self.session.rollback()  # a no-op after commit()
         finally:
             await self.session.close()
+        if _lost_race(exc):
+            raise Conflict(type(exc).__name__) from exc
 
     async def commit(self) -> None:
-        await self.session.commit()
+        try:
+            await self.session.commit()
+        except (DBAPIError, StaleDataError) as error:
+            if _lost_race(error):
+                raise Conflict(type(error).__name__) from error
+            raise
 
     async def rollback(self) -> None:
         await self.session.rollback()

@@ -28,6 +28,7 @@ from markupsafe import Markup
 from helpdesk.domain.people import Person, Role
 from helpdesk.domain.schedule import Timings
 from helpdesk.i18n import Msg, Translator
+from helpdesk.services.conflicts import again_on_conflict
 from helpdesk.services.context import Context
 from helpdesk.services.ports import Clock, EntryWriter, UnitOfWork, UnitOfWorkFactory
 from helpdesk.services.refusals import Refused
@@ -261,14 +262,20 @@ async def _session(request: web.Request, handler: Handler) -> web.StreamResponse
 
 
 @web.middleware
-async def _after_forms(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """A form that went through may have changed the knowledge base: the matcher checks
-    before the next question (one cheap read) instead of a few seconds later."""
-    try:
+async def _forms(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A form that lost a race with another transaction (an expert answering the ticket
+    that staff reassign) is handled again: each form's handler writes in one unit of work,
+    rolled back by the conflict. One that went through may have changed the knowledge
+    base: the matcher checks before the next question instead of a few seconds later."""
+    if request.method != "POST" or SIGNED not in request:
         return await handler(request)
+    try:
+        async for attempt in again_on_conflict():
+            with attempt:
+                return await handler(request)
+        raise AssertionError("unreachable: again_on_conflict reraises")
     finally:
-        if request.method == "POST" and SIGNED in request:
-            request.app[CONSOLE_KEY].knowledge_changed()
+        request.app[CONSOLE_KEY].knowledge_changed()
 
 
 def staff_only(handler: Handler) -> Handler:
@@ -299,7 +306,7 @@ def console_app(console: Console, app: web.Application | None = None) -> web.App
     from helpdesk.web import pages_knowledge, pages_people, pages_reports, pages_tickets, signin
 
     app = app if app is not None else web.Application()
-    app.middlewares.extend([_headers, _session, _after_forms])
+    app.middlewares.extend([_headers, _session, _forms])
     app[CONSOLE_KEY] = console
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_HERE / "templates"),

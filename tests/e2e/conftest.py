@@ -182,6 +182,9 @@ class BotProcess:
             "HELPDESK_KNOWLEDGE_DIR": str(base / "knowledge"),
             "HELPDESK_SEMANTIC_MATCHING": "false",
             "HELPDESK_LOG_LEVEL": "INFO",
+            # Bots run side by side in the suite: none takes the web console's fixed port
+            # (the console has tests of its own, on ports of their own).
+            "HELPDESK_WEB_PORT": "0",
         }
         for name in list(self.env):
             if name.startswith(("HELPDESK_TELEGRAM_", "HELPDESK_MATRIX_")) or name == (

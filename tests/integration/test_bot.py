@@ -25,6 +25,9 @@ def bot_environment(url: str, **env: str) -> dict[str, str]:
         "HELPDESK_DATABASE_URL": url,
         "HELPDESK_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
         "HELPDESK_SEMANTIC_MATCHING": "false",  # the embedding model is tested elsewhere
+        # Bots run side by side in the suite: none takes the web console's fixed port (the
+        # console has tests of its own, on ports of their own).
+        "HELPDESK_WEB_PORT": "0",
         **env,
     }
     for name in ("HELPDESK_TELEGRAM_TOKEN", "HELPDESK_MATRIX_HOMESERVER", "HELPDESK_CONFIG"):
