@@ -337,7 +337,9 @@ async def test_web_in_chat_answers_with_a_link(app: App, clock: FakeClock) -> No
     chat = ConsoleChat(await open_console(app, out=out), out)
     await chat.type("/as staff")
     printed = await chat.type("/web")
-    assert "http://console.test/sign-in/" in printed and "15 minutes" in printed
+    assert printed.count("http://console.test/sign-in/") == 1 and "15 minutes" in printed
+    # The link alone on its line, where a phone makes it a tap target.
+    assert re.search(r"^http://console\.test/sign-in/\S+$", printed, re.MULTILINE)
     await chat.type("/as official")
     assert "sign-in" not in await chat.type("/web")
 

@@ -57,6 +57,15 @@ def test_placeholders_match_english(path: Path) -> None:
             assert set(PLACEHOLDER.findall(form)) == wanted, (path.stem, key, form)
 
 
+@pytest.mark.parametrize("path", CATALOGUES, ids=lambda p: p.stem)
+def test_every_string_closes_on_its_line(path: Path) -> None:
+    """Babel reads a string broken by a raw line break without complaint, and drops the
+    break: the "\\n" must be written as such."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.startswith(('"', "msgid", "msgstr")):
+            assert line.endswith('"'), f"{path.name}:{number}: {line}"
+
+
 def test_plural_forms() -> None:
     t = Translator()
     one = t.translate(Msg.TICKETS_OWN, "en", {"count": 1, "lines": ""})
