@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from helpdesk.bootstrap import App, bootstrap, ensure_local_people
 from helpdesk.cli import main as cli
 from helpdesk.domain.knowledge import Entry, EntryStatus
+from helpdesk.domain.languages import SUPPORTED_LANGUAGES
 from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.i18n import Msg
 from helpdesk.runner import open_console
@@ -329,6 +330,34 @@ async def test_an_entry_published_in_the_browser_answers_the_next_question(site:
         assert saved.status == 200 and saved.url.path == "/kb/garden-plots"
     found = (await knowledge.refresh()).match(question)
     assert found.best is not None and found.best.entry_id == "garden-plots"
+
+
+async def test_every_page_speaks_each_language_the_bot_speaks(site: Site) -> None:
+    official = await site.person(Role.OFFICIAL, "Ana", city="Tuzla")
+    await site.person(Role.EXPERT, "Petar", languages=("en",), topics=("youth",))
+    async with site.app.uow() as uow:
+        await open_ticket(Context(uow, site.clock()), official, "Youth council?", language="bs")
+        await uow.commit()
+    await import_entries(site.app.uow, ENTRIES, site.clock)
+    entry = ENTRIES[0].id
+    pages = ["/queue", "/tickets/1", "/kb", "/kb/new", f"/kb/{entry}", f"/kb/{entry}/history"]
+    pages += ["/proposals", "/gaps", "/people", "/audit", "/reports", "/mine"]
+    english: dict[str, str] = {}
+    for code in SUPPORTED_LANGUAGES:
+        staff = await site.person(Role.STAFF, f"Staff {code}", languages=(code,))
+        async with await site.browser() as browser:
+            await site.sign_in(browser, await site.link(staff))
+            for path in pages:
+                response = await browser.get(site.url(path))
+                html = await response.text()
+                assert response.status == 200, (code, path)
+                assert f'<html lang="{code}">' in html, (code, path)
+                # No message key shown in place of its text.
+                assert not re.search(r">\s*web\.[a-z_.]+\s*<", html), (code, path)
+                if code == "en":
+                    english[path] = html
+                else:
+                    assert html != english[path], (code, path)
 
 
 async def test_web_in_chat_answers_with_a_link(app: App, clock: FakeClock) -> None:
