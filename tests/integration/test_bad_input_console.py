@@ -20,7 +20,7 @@ from tests.servers.postgres import scratch_database
 from tests.support import ENTRIES
 
 # Each test runs on SQLite and on PostgreSQL (tests/conftest.py).
-pytestmark = [pytest.mark.usefixtures("engine"), pytest.mark.long(minutes=2)]
+pytestmark = pytest.mark.usefixtures("engine")
 
 CRASH = "Sorry, something went wrong on our side"
 
