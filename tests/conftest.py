@@ -57,22 +57,6 @@ def pytest_configure(config: pytest.Config) -> None:
         "one_engine: a test that needs a database but is not about it (a platform's "
         "protocol, start-up errors) runs on the first engine only",
     )
-    config.addinivalue_line(
-        "markers",
-        "long(minutes): a file that takes minutes, started before the others (see below)",
-    )
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Files marked ``long`` first, the longest first. The workers take whole files
-    (``--dist loadfile``) in this order: a file of five minutes taken last would end the
-    run five minutes after the others; taken first, it runs while they share the rest."""
-
-    def minutes(item: pytest.Item) -> float:
-        long = item.get_closest_marker("long")
-        return float(long.kwargs["minutes"]) if long is not None else 0.0
-
-    items.sort(key=minutes, reverse=True)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

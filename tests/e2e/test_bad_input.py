@@ -18,7 +18,7 @@ from tests.servers.postgres import ENGINES
 from tests.servers.telegram import BotApiServer, SentMessage
 
 # Each test runs on SQLite and on PostgreSQL (tests/conftest.py).
-pytestmark = [pytest.mark.usefixtures("engine"), pytest.mark.long(minutes=3)]
+pytestmark = pytest.mark.usefixtures("engine")
 
 # Synapse refuses events over 64 KiB; emoji take four bytes each.
 MATRIX_MAX_CHARS = 12_000

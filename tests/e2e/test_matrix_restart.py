@@ -9,7 +9,7 @@ from tests.e2e.test_matrix import registered
 from tests.e2e.test_telegram_api import until
 
 # Each test runs on SQLite and on PostgreSQL (tests/conftest.py).
-pytestmark = [pytest.mark.usefixtures("engine"), pytest.mark.long(minutes=2)]
+pytestmark = pytest.mark.usefixtures("engine")
 
 QUESTION = "Who decides the budget line for street lighting in rural villages?"
 # A scheduler that runs once at the start and then not again within the test: what falls

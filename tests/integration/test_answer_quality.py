@@ -14,9 +14,6 @@ from tests.servers.postgres import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Embedding the nine-language base takes minutes on one core.
-pytestmark = pytest.mark.long(minutes=6)
-
 FLOORS = {
     # matcher: (hit@1, auto-answer, most wrong answers, out-of-scope escalated)
     "hybrid": (0.82, 0.69, 0.01, 0.92),
