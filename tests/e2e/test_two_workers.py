@@ -102,11 +102,13 @@ async def test_two_workers_answer_once_and_remind_once_when_one_dies(
     assert len(tickets) == len(questions), [m.text[:60] for m in to_ana]
     assert sorted(set(numbers(to_vesna, "New question for you"))) == tickets
     assert sorted(numbers(to_vesna, "Reminder: ticket")) == tickets  # one each, not two
-    # Sent once each, except possibly the one message the killed worker had handed to
-    # Telegram but not yet marked as sent: Telegram has no idempotency key, so the other
-    # worker sends it again rather than risk losing it.
+    # Sent once each, except possibly what the killed worker had handed to Telegram but
+    # not yet marked as sent: Telegram has no idempotency key, so the other worker sends it
+    # again rather than risk losing it. The replies to one message are marked sent together
+    # once all went out, and the official's messages are handled one after the other: at
+    # most the two replies of one question (the official's, the expert's) come twice.
     repeats = len(numbers(to_ana, "ticket #")) + len(numbers(to_vesna, "New question")) - 24
-    assert repeats <= 1
+    assert repeats <= 2
     assert balancer.served[balancer.ports[1]] > 0  # the second worker really took turns
     assert health == {
         "status": "ok",
