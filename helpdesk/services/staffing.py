@@ -1,30 +1,22 @@
 """What staff change about the people of the hub: invitations (created, revoked) and an
 expert's languages, topics, capacity and availability. Audited, for every entry point."""
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from helpdesk.domain.audit import AuditAction
-from helpdesk.domain.invites import Invite, hash_code, new_code
+from helpdesk.domain.invites import Invite
 from helpdesk.domain.languages import normalize_language_code
 from helpdesk.domain.limits import MAX_NAME_LENGTH, MAX_PLACE_LENGTH
 from helpdesk.domain.people import Person, Role
 from helpdesk.i18n import Msg
 from helpdesk.services.audit import record
 from helpdesk.services.context import Context
+from helpdesk.services.invitations import CreatedInvite, create_invite
 from helpdesk.services.refusals import Refused
 
-__all__ = ["NewInvite", "create_invite", "language_codes", "revoke_invite", "update_expert"]
+__all__ = ["invite_from_form", "language_codes", "revoke_invite", "update_expert"]
 
 _MAX_CAPACITY = 100
-
-
-@dataclass(frozen=True)
-class NewInvite:
-    """An invitation just made, and its code: shown once, stored only as a hash."""
-
-    invite: Invite
-    code: str
 
 
 def language_codes(text: str) -> tuple[str, ...]:
@@ -51,7 +43,7 @@ def _clip(value: str | None, limit: int) -> str | None:
     return value or None
 
 
-async def create_invite(
+async def invite_from_form(
     ctx: Context,
     who: str,
     role: Role,
@@ -63,29 +55,23 @@ async def create_invite(
     languages: str = "",
     topics: str = "",
     capacity: int = 3,
-) -> NewInvite:
-    """A new invitation; its code is returned once."""
+) -> CreatedInvite:
+    """An invitation from the fields a form was given, checked and cut to their limits,
+    made as every invitation is (``invitations.create_invite``); its code is returned once."""
     if not 1 <= capacity <= _MAX_CAPACITY:
         raise Refused(Msg.WEB_BAD_CAPACITY, limit=_MAX_CAPACITY)
-    code = new_code()
-    invite = await ctx.uow.invites.add(
-        Invite(
-            code_hash=hash_code(code),
-            role=role,
-            created_at=ctx.now,
-            expires_at=ctx.now + valid_for,
-            name=_clip(name, MAX_NAME_LENGTH),
-            city=_clip(city, MAX_PLACE_LENGTH),
-            country=_clip(country, MAX_PLACE_LENGTH),
-            languages=language_codes(languages),
-            topics=_topics(topics),
-            capacity=capacity,
-        )
+    return await create_invite(
+        ctx,
+        who,
+        role,
+        valid_for,
+        name=_clip(name, MAX_NAME_LENGTH),
+        city=_clip(city, MAX_PLACE_LENGTH),
+        country=_clip(country, MAX_PLACE_LENGTH),
+        languages=language_codes(languages),
+        topics=_topics(topics),
+        capacity=capacity,
     )
-    await record(
-        ctx.uow, ctx.now, who, AuditAction.INVITE, f"invite:{invite.id}", f"{role} {name or ''}"
-    )
-    return NewInvite(invite, code)
 
 
 async def revoke_invite(ctx: Context, invite_id: int, who: str) -> Invite:

@@ -15,7 +15,7 @@ from helpdesk.i18n import Msg
 from helpdesk.services.audit import actor
 from helpdesk.services.connections import introduce
 from helpdesk.services.refusals import Refused
-from helpdesk.services.staffing import create_invite, revoke_invite, update_expert
+from helpdesk.services.staffing import invite_from_form, revoke_invite, update_expert
 from helpdesk.web.app import (
     CONSOLE_KEY,
     Page,
@@ -130,7 +130,7 @@ async def invite(request: web.Request) -> web.StreamResponse:
     valid_for = timedelta(days=min(max(days, 1), 365))
     try:
         async with console.uow() as uow:
-            made = await create_invite(
+            made = await invite_from_form(
                 console.context(uow),
                 actor(me),
                 Role(role_name),
