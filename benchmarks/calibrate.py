@@ -5,9 +5,10 @@ questions (tests/data/questions.jsonl) against the project's knowledge base.
 
 The rule: as many questions as possible shown their right entry (hit@1) and answered
 outright (auto-answer), each wrong answer counting against ten right ones, with at most
-1 % wrong answers and at least 90 % of out-of-scope questions escalated. A grid search
+no wrong answers and at least 93 % of out-of-scope questions escalated. A grid search
 over (answer_at, margin, suggest_at), and for the hybrid over its lexical share, the
-whitening learned from the knowledge base (on or off) and the cosines where similarity
+whitening learned from the knowledge base (on or off), the share of the question's
+mean similarity to the base taken off (centering) and the similarities where meaning
 starts and stops counting. To see
 how well that generalises, each half of the questions is calibrated on and measured on
 the other half (2-fold); the printed defaults are fitted on all of them.
@@ -30,8 +31,11 @@ from benchmarks.common import (
 from helpdesk.matching.fuzzy import FuzzyMatcher
 from helpdesk.matching.hybrid import HybridMatcher, HybridWeights
 
-MAX_WRONG = 0.01
-MIN_OUT_OF_SCOPE = 0.90
+# Stricter than the targets (at most 1 % wrong, 90 % escalated): thresholds fitted to one
+# base must leave room for the bases they were not fitted to. With these, the unseen
+# set's wrong answers stay at 1 % and its out-of-scope escalation above 90 %.
+MAX_WRONG = 0.0
+MIN_OUT_OF_SCOPE = 0.93
 # A wrong answer on a sensitive topic is worse than none: one costs as much as ten
 # right answers gained.
 WRONG_COST = 10.0
@@ -119,17 +123,28 @@ def main() -> None:
 
     best: tuple[float, HybridWeights] | None = None
     # Whitening moves the cosines up (what it shrinks was much of what kept unrelated
-    # texts apart), so each setting has its own useful range.
-    ranges = {0.0: ((0.78, 0.95), (0.80, 0.95)), 1.0: ((0.88, 0.96), (0.89, 0.98))}
-    for whitening, share in itertools.product(ranges, (0.3, 0.35)):
-        for low, high in ranges[whitening]:
-            weights = HybridWeights(lexical=share, low=low, high=high, whitening=whitening)
+    # texts apart) and centering down, so each setting has its own useful range.
+    ranges = {
+        (0.0, 0.0): ((0.78, 0.95), (0.80, 0.95)),
+        (1.0, 0.0): ((0.88, 0.96), (0.89, 0.98)),
+        (1.0, 0.5): ((0.399, 0.499), (0.439, 0.499)),
+        (1.0, 0.6): ((0.296, 0.396), (0.306, 0.406)),
+        (1.0, 0.75): ((0.189, 0.249), (0.209, 0.269)),
+    }
+    for (whitening, centering), share in itertools.product(ranges, (0.3, 0.35)):
+        for low, high in ranges[whitening, centering]:
+            weights = HybridWeights(
+                lexical=share, low=low, high=high, whitening=whitening, centering=centering
+            )
             hybrid = HybridMatcher(entries, model, vectors, weights=weights)
             rows = []
             for q in asked:
                 lex, sem = hybrid.components(q)
                 rows.append(lex if sem is None else hybrid.combine(lex, sem))
-            name = f"hybrid whitening={whitening} lexical={share} low={low} high={high}"
+            name = (
+                f"hybrid whitening={whitening} centering={centering} lexical={share} "
+                f"low={low} high={high}"
+            )
             quality = report(name, score(np.array(rows), expected))
             if best is None or quality > best[0]:
                 best = (quality, weights)

@@ -93,7 +93,7 @@ class Figures:
     messages: int = 0
     statements: int = 0
     transactions: int = 0
-    by_action: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    by_action: dict[str, list[tuple[int, int, float]]] = field(default_factory=dict)
     cpu: float = 0.0
     model_share: float | None = None
     kinds: Counter[str] = field(default_factory=Counter)
@@ -148,11 +148,15 @@ async def measure(database_url: str, semantic: bool, messages: int, folder: Path
         started = time.process_time()
         for n in range(messages):
             identity = identities[n % len(identities)]
-            before = (counting.statements, counting.transactions)
+            before = (counting.statements, counting.transactions, time.process_time())
             text = questions[n % len(questions)].question
             await _one(app, relay, transport, identity, str(n), text)
             figures.by_action.setdefault(transport.last, []).append(
-                (counting.statements - before[0], counting.transactions - before[1])
+                (
+                    counting.statements - before[0],
+                    counting.transactions - before[1],
+                    time.process_time() - before[2],
+                )
             )
         figures.cpu = (time.process_time() - started) / messages
         figures.statements = counting.statements
@@ -206,7 +210,7 @@ def _count_model_calls(app: App) -> list[int] | None:
     return calls
 
 
-def _mean(values: list[int]) -> float:
+def _mean(values: list[int] | list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
@@ -223,7 +227,8 @@ def report(engine: str, matching: str, figures: Figures) -> list[str]:
     for action, costs in sorted(figures.by_action.items()):
         lines.append(
             f"| {engine} | {matching} | {action} ({len(costs)}) | "
-            f"{_mean([s for s, _ in costs]):.1f} | {_mean([t for _, t in costs]):.2f} | | |"
+            f"{_mean([s for s, _, _ in costs]):.1f} | {_mean([t for _, t, _ in costs]):.2f} | "
+            f"{_mean([c for _, _, c in costs]) * 1000:.1f} | |"
         )
     return lines
 

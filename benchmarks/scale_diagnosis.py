@@ -7,6 +7,11 @@ on every set in seconds: where whitening is learned and how strongly, the lexica
 shortcut, the lexical share, the semantic views, the thresholds.
 ``check_against_matcher`` keeps this honest: the shipped combination must give what the
 matcher itself gives.
+
+It recombines the matcher as it was when whitening's weights were diagnosed (one answer
+view per entry, no centring); the passages of answers and the centring that came after
+are measured by ``benchmarks.scale`` and ``benchmarks.calibrate``, which use the matcher
+itself.
 """
 
 import dataclasses

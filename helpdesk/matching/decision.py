@@ -29,7 +29,7 @@ class MatchPolicy:
 # Suggestions cost out-of-scope questions more than they help in-scope ones on that set,
 # so the hybrid offers them only when the best two entries are close.
 LEXICAL_POLICY = MatchPolicy(answer_at=48.0, suggest_at=32.0, margin=0.0)
-HYBRID_POLICY = MatchPolicy(answer_at=45.0, suggest_at=45.0, margin=8.0)
+HYBRID_POLICY = MatchPolicy(answer_at=62.0, suggest_at=58.0, margin=8.0)
 
 
 def decide(candidates: tuple[Candidate, ...], policy: MatchPolicy) -> Action:

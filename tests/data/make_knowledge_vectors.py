@@ -1,5 +1,5 @@
 """Writes knowledge_vectors.npz: the embedding model's vectors of the project's knowledge
-base (its phrasings and the start of each answer in every language), exactly as the bot
+base (its phrasings and the passages of each answer in every language), exactly as the bot
 caches them in its database after embedding them.
 
 The answer-quality test puts them in its database before `helpdesk kb import`, which then

@@ -7,7 +7,14 @@ from helpdesk.domain.knowledge import Entry
 from helpdesk.domain.questions import Action
 from helpdesk.matching import MatchPolicy
 from helpdesk.matching.fuzzy import FuzzyMatcher
-from helpdesk.matching.hybrid import HybridMatcher, HybridWeights, phrasing_key
+from helpdesk.matching.hybrid import (
+    MAX_PASSAGES,
+    PASSAGE_CHARACTERS,
+    HybridMatcher,
+    HybridWeights,
+    passages,
+    phrasing_key,
+)
 from helpdesk.services.knowledge import KnowledgeIndex, import_entries
 from tests.fakes import FakeClock, FakeEmbedder, FakeStore, FakeUnitOfWork
 
@@ -182,3 +189,75 @@ def test_an_entry_asked_about_from_several_sides_wins_on_its_centroid(
     match = hybrid.match("Savjet mladih?")
     assert match.best is not None and match.best.entry_id == "youth-council"
     assert match.candidates[0].score > match.candidates[1].score
+
+
+def test_an_answer_is_compared_passage_by_passage() -> None:
+    sentence = "Officials asked the hub about this point and shared what they learned. "
+    first = sentence * 6
+    second = "Short paragraph. It stays apart from the first."
+    found = passages(f"{first}\n\n{second}")
+    # Whole sentences, gathered up to the limit, never across a paragraph.
+    assert all(len(p) <= PASSAGE_CHARACTERS for p in found)
+    assert found[-1] == second
+    assert " ".join(found[:-1]) == first.strip()
+    assert len(found[:-1]) == 2
+    # A sentence longer than the limit stands alone, whole.
+    long_one = "word " * 100 + "end."
+    assert passages(long_one) == [long_one]
+    # A very long answer is compared through its first passages only.
+    assert len(passages("\n\n".join([second] * 50))) == MAX_PASSAGES
+
+
+def test_a_detail_deep_in_an_answer_is_found_through_its_passage(
+    embedder: FakeEmbedder,
+) -> None:
+    # Nothing in the phrasings or the answer's first 1000 characters is about young
+    # people; its last passage is, and an official asks about that detail in Bosnian.
+    filler = "The municipality keeps a register of partners and meets them every month. "
+    entries = [
+        Entry(
+            id="partners",
+            title="Working with partners",
+            questions=("Who are our partners?",),
+            body=f"{filler * 8}\n\n{filler * 8}\n\nInvite youth groups to the monthly meeting.",
+        ),
+        ENTRIES[0],
+    ]
+    hybrid = HybridMatcher(
+        entries,
+        embedder,
+        vectors(embedder, entries),
+        POLICY,
+        HybridWeights(lexical=0.3, low=0.0, high=0.5),
+    )
+    match = hybrid.match("Kako uključiti mlade?")
+    assert match.best is not None and match.best.entry_id == "partners"
+
+
+def test_what_stands_out_from_the_base_scores_higher_than_what_is_close_to_all_of_it(
+    embedder: FakeEmbedder,
+) -> None:
+    weights = HybridWeights(lexical=0.0, centering=0.6, low=0.0, high=1.0)
+    hybrid = HybridMatcher(ENTRIES, embedder, vectors(embedder, ENTRIES), POLICY, weights)
+    lexical = np.zeros(2)
+    standing_out = hybrid.combine(lexical, np.array([0.95, 0.80]))
+    close_to_all = hybrid.combine(lexical, np.array([0.95, 0.95]))
+    assert standing_out[0] > close_to_all[0]
+    # Without centring, both would score the same.
+    flat_weights = HybridWeights(lexical=0.0, centering=0.0, low=0.0, high=1.0)
+    flat = HybridMatcher(ENTRIES, embedder, vectors(embedder, ENTRIES), POLICY, flat_weights)
+    assert flat.combine(lexical, np.array([0.95, 0.80]))[0] == pytest.approx(
+        flat.combine(lexical, np.array([0.95, 0.95]))[0]
+    )
+
+
+def test_a_base_of_one_entry_does_not_answer_what_is_unrelated(embedder: FakeEmbedder) -> None:
+    # With one entry a question's mean similarity to the base would be its best score;
+    # a typical similarity stands in for the entries it lacks, so that what is related
+    # is still answered and what is not is still escalated.
+    one = [ENTRIES[0]]
+    hybrid = HybridMatcher(one, embedder, vectors(embedder, one), POLICY)
+    assert hybrid.match("Will it rain tomorrow?").action is Action.ESCALATE
+    match = hybrid.match("Savjet za sigurnost?")
+    assert match.best is not None and match.best.entry_id == "council"
+    assert match.action is Action.ANSWER
