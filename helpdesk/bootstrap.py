@@ -10,7 +10,7 @@ import dataclasses
 import functools
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.domain.schedule import QuietHours, Timings
 from helpdesk.i18n import Translator
 from helpdesk.knowledge_files import read_knowledge, write_entries
+from helpdesk.knowledge_vectors import read_vectors
 from helpdesk.matching import Matcher, MatchPolicy
 from helpdesk.matching.decision import HYBRID_POLICY, LEXICAL_POLICY
 from helpdesk.matching.fuzzy import FuzzyMatcher
@@ -189,7 +190,21 @@ async def _import_if_empty(app: App) -> ImportReport | None:
         return None
     report = await import_entries(app.uow, files.entries, app.clock)
     log.info("imported %d entries from %s", len(report.created), folder)
+    await seed_vectors(app, [folder])
     return report
+
+
+async def seed_vectors(app: App, folders: Iterable[Path]) -> int:
+    """Put the vectors shipped in knowledge folders (``vectors.npz``) in the cache, so that
+    the matcher does not embed those texts again; how many were new."""
+    embedder = app.knowledge.embedder
+    if not app.settings.semantic_matching or embedder is None:
+        return 0
+    seeded = 0
+    for folder in folders:
+        found = read_vectors(folder, embedder.model, embedder.dimensions)
+        seeded += await app.knowledge.seed(found)
+    return seeded
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import click
 
-from helpdesk.bootstrap import App, entry_writer
+from helpdesk.bootstrap import App, entry_writer, seed_vectors
 from helpdesk.cli._common import ROW_ID, Failure, author, in_transaction, run_app
 from helpdesk.domain.curation import EntryVersion, Proposal, ProposalStatus
 from helpdesk.domain.knowledge import Entry, EntryStatus
 from helpdesk.domain.limits import MAX_PHRASING_LENGTH, MAX_PHRASINGS
 from helpdesk.knowledge_files import KnowledgeFiles, dump_entry, read_knowledge, write_entries
+from helpdesk.knowledge_vectors import write_vectors
+from helpdesk.matching.hybrid import HybridMatcher
 from helpdesk.services.context import Context
 from helpdesk.services.curation import (
     add_phrasing,
@@ -73,6 +75,7 @@ def kb_import(paths: tuple[Path, ...], replace: bool | None) -> None:
     async def body(app: App) -> None:
         report = await import_entries(app.uow, files.entries, app.clock, replace=retire_others)
         if app.settings.semantic_matching and app.knowledge.embedder is not None:
+            await seed_vectors(app, [path for path in paths if path.is_dir()])
             # Embed new phrasings now, once, rather than at the next question.
             click.echo("preparing the matcher (embedding new texts)...", err=True)
             await app.knowledge.refresh()
@@ -84,6 +87,30 @@ def kb_import(paths: tuple[Path, ...], replace: bool | None) -> None:
         )
 
     run_app(body)
+
+
+@kb.command("vectors")
+@click.argument("folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
+def kb_vectors(folder: Path) -> None:
+    """Write FOLDER/vectors.npz: the model's vectors of FOLDER's entries, so that
+    importing FOLDER elsewhere does not embed them again. Import FOLDER first."""
+    files = _read_or_fail([folder], "; nothing written")
+
+    async def body(app: App) -> Path:
+        embedder = app.knowledge.embedder
+        if not app.settings.semantic_matching or embedder is None:
+            raise Failure("semantic matching is off or its model is not installed")
+        vectors = await app.knowledge.cached_vectors(files.entries)
+        wanted = len(HybridMatcher.vectors_needed(files.entries))
+        if len(vectors) < wanted:
+            raise Failure(
+                f"{wanted - len(vectors)} of {wanted} texts of {folder} are not embedded "
+                f"yet: run `helpdesk kb import {folder}` first"
+            )
+        return write_vectors(folder, embedder.model, vectors)
+
+    written = run_app(body)
+    click.echo(f"wrote {written}")
 
 
 @kb.command("export")

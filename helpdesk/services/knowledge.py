@@ -5,7 +5,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -138,11 +138,33 @@ class KnowledgeIndex:
                 topics.update(dict.fromkeys(entry.topics))
         return tuple(topics)
 
+    async def seed(self, vectors: Mapping[str, bytes]) -> int:
+        """Put vectors made elsewhere of this model (text hash → float32 bytes) in the
+        cache, for the next build not to embed them; how many were new to it."""
+        embedder = self._embedder
+        if embedder is None or not vectors:
+            return 0
+        async with self._uow() as uow:
+            known = await uow.embeddings.get_many(embedder.model, list(vectors))
+            new = {h: v for h, v in vectors.items() if h not in known}
+            await uow.embeddings.put_many(embedder.model, new)
+            await uow.commit()
+        return len(new)
+
+    async def cached_vectors(self, entries: Sequence[Entry]) -> dict[str, bytes]:
+        """The cached vectors of every text of ``entries`` the matcher embeds, by hash."""
+        embedder = self._embedder
+        if embedder is None:
+            return {}
+        hashes = text_hashes(HybridMatcher.vectors_needed(entries))
+        async with self._uow() as uow:
+            return await uow.embeddings.get_many(embedder.model, list(hashes.values()))
+
     async def _vectors(self, entries: Sequence[Entry]) -> dict[str, Vectors]:
         embedder = self._embedder
         assert embedder is not None
         needed = HybridMatcher.vectors_needed(entries)
-        hashes = {key: hashlib.sha256(key.encode()).hexdigest() for key in needed}
+        hashes = text_hashes(needed)
         async with self._uow() as uow:
             cached = await uow.embeddings.get_many(embedder.model, list(hashes.values()))
         vectors = {
@@ -162,6 +184,11 @@ class KnowledgeIndex:
                 )
                 await uow.commit()
         return vectors
+
+
+def text_hashes(keys: Iterable[str]) -> dict[str, str]:
+    """What the vector of each text key is cached under."""
+    return {key: hashlib.sha256(key.encode()).hexdigest() for key in keys}
 
 
 def _embed(embedder: Embedder, items: Sequence[tuple[str, str]]) -> list[Vectors]:

@@ -2,18 +2,14 @@
 project's knowledge base, through `helpdesk eval` as a user runs it. The floors sit just
 under what was reached (docs/matching.md, benchmarks/RESULTS.md), so a regression fails CI."""
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from helpdesk.bootstrap import bootstrap
-from helpdesk.settings import Settings
 from tests.servers.postgres import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,36 +21,14 @@ FLOORS = {
 }
 
 
-# The model's vectors of knowledge/, made by tests/data/make_knowledge_vectors.py.
-VECTORS = ROOT / "tests" / "data" / "knowledge_vectors.npz"
-
-
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> str:
     base = tmp_path_factory.mktemp("quality")
     url = scratch_database(base)
-    # Embedding the nine-language base took a fifth of the suite's CPU: its vectors go in
-    # the database's cache first, as an earlier import would have left them. What they
-    # do not cover (knowledge/ changed since) is embedded by the import.
-    asyncio.run(_cache_vectors(url, base / "no-knowledge"))
+    # knowledge/vectors.npz holds the model's vectors of knowledge/: the import puts them
+    # in the cache instead of embedding the nine-language base (minutes of CPU).
     run(url, "true", "kb", "import", str(ROOT / "knowledge"))
     return url
-
-
-async def _cache_vectors(url: str, nowhere: Path) -> None:
-    stored = np.load(VECTORS)
-    vectors = {
-        str(text_hash): vector.astype(np.float32).tobytes()
-        for text_hash, vector in zip(stored["hashes"], stored["vectors"], strict=True)
-    }
-    settings = Settings(database_url=url, semantic_matching=False, knowledge_dir=nowhere)
-    app = await bootstrap(settings)
-    try:
-        async with app.uow() as uow:
-            await uow.embeddings.put_many(str(stored["model"]), vectors)
-            await uow.commit()
-    finally:
-        await app.close()
 
 
 def run(url: str, semantic: str, *args: str) -> str:

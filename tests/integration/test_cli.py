@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
@@ -96,6 +97,7 @@ COMMANDS = [
     ["kb", "import"],
     ["kb", "export"],
     ["kb", "validate"],
+    ["kb", "vectors"],
     ["kb", "list"],
     ["ask"],
     ["invite"],
@@ -472,3 +474,48 @@ def test_commands_that_do_not_match_start_without_the_embedding_model(tmp_path: 
     assert not model_loaded("kb", "list")
     assert not model_loaded("person", "list")
     assert model_loaded("ask", "How do we set up a local safety council?")
+
+
+@pytest.mark.one_engine
+def test_vectors_written_beside_a_folder_spare_the_next_import_from_embedding(
+    cli: Cli, tmp_path: Path
+) -> None:
+    folder = tmp_path / "kb"
+    shutil.copytree(DATA / "foreign-kb", folder)
+    cli.env["HELPDESK_SEMANTIC_MATCHING"] = "true"
+    # Before an import nothing is embedded yet: said, nothing written.
+    early = cli("kb", "vectors", str(folder))
+    assert early.returncode != 0 and "Traceback" not in early.stderr
+    assert "are not embedded yet: run `helpdesk kb import" in early.stderr
+    assert not (folder / "vectors.npz").exists()
+    cli.ok("kb", "import", str(folder))
+    assert "wrote" in cli.ok("kb", "vectors", str(folder))
+    with np.load(folder / "vectors.npz") as stored:
+        model, hashes = str(stored["model"]), [str(h) for h in stored["hashes"]]
+        vectors = stored["vectors"]
+    assert len(hashes) == len(set(hashes)) > 0
+    # Changed on purpose, so that the next import shows which it used: these, or its own.
+    np.savez(
+        folder / "vectors.npz",
+        model=np.array(model),
+        hashes=np.array(hashes),
+        vectors=(vectors * 0.5).astype(np.float32),
+    )
+    (tmp_path / "other").mkdir()
+    other = Cli(tmp_path / "other", scratch_database(tmp_path / "other"))
+    other.env["HELPDESK_SEMANTIC_MATCHING"] = "true"
+    other.ok("kb", "import", str(folder))
+    cached = asyncio.run(_embeddings(other.database_url))
+    assert {h: cached[(model, h)] for h in hashes} == {
+        h: (v * 0.5).astype(np.float32).tobytes() for h, v in zip(hashes, vectors, strict=True)
+    }
+
+
+async def _embeddings(url: str) -> dict[tuple[str, str], bytes]:
+    database = Database.connect(url)
+    try:
+        async with database.engine.connect() as connection:
+            rows = await connection.execute(text("SELECT model, text_hash, vector FROM embeddings"))
+            return {(m, h): bytes(v) for m, h, v in rows}
+    finally:
+        await database.close()

@@ -261,3 +261,16 @@ def test_a_base_of_one_entry_does_not_answer_what_is_unrelated(embedder: FakeEmb
     match = hybrid.match("Savjet za sigurnost?")
     assert match.best is not None and match.best.entry_id == "council"
     assert match.action is Action.ANSWER
+
+
+def test_many_unrelated_entries_do_not_lift_every_score(embedder: FakeEmbedder) -> None:
+    # A question is compared with the entries nearest to it, not with the whole base: a
+    # base that is mostly about something else (10,000 pages on municipal services) must
+    # not make every question on another topic stand out from it.
+    weights = HybridWeights(lexical=0.0, centering=0.6, low=0.0, high=1.0)
+    hybrid = HybridMatcher(ENTRIES, embedder, vectors(embedder, ENTRIES), POLICY, weights)
+    near = np.array([0.95] + [0.90] * 24)
+    with_others = np.concatenate([near, np.full(500, 0.30)])
+    alone = hybrid.combine(np.zeros(len(near)), near)[0]
+    among_others = hybrid.combine(np.zeros(len(with_others)), with_others)[0]
+    assert among_others == pytest.approx(alone)
