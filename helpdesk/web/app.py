@@ -265,8 +265,10 @@ async def _session(request: web.Request, handler: Handler) -> web.StreamResponse
 async def _forms(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A form that lost a race with another transaction (an expert answering the ticket
     that staff reassign) is handled again: each form's handler writes in one unit of work,
-    rolled back by the conflict. One that went through may have changed the knowledge
-    base: the matcher checks before the next question instead of a few seconds later."""
+    rolled back by the conflict. One that a use case refused (the ticket was closed
+    meanwhile) gets a page saying why, so that handlers need not catch it each. One that
+    went through may have changed the knowledge base: the matcher checks before the next
+    question instead of a few seconds later."""
     if request.method != "POST" or SIGNED not in request:
         return await handler(request)
     try:
@@ -274,6 +276,8 @@ async def _forms(request: web.Request, handler: Handler) -> web.StreamResponse:
             with attempt:
                 return await handler(request)
         raise AssertionError("unreachable: again_on_conflict reraises")
+    except Refused as refused:
+        return bad_request(request, refused)
     finally:
         request.app[CONSOLE_KEY].knowledge_changed()
 

@@ -18,12 +18,10 @@ from helpdesk.matching.language import guess_language
 from helpdesk.matching.normalize import normalize_text
 from helpdesk.services.audit import actor
 from helpdesk.services.curation import decide_proposal, restore_version, retire_entry, save_entry
-from helpdesk.services.refusals import Refused
 from helpdesk.services.reports import find_gaps
 from helpdesk.web.app import (
     CONSOLE_KEY,
     Page,
-    bad_request,
     flash_redirect,
     render,
     signed_person,
@@ -181,12 +179,9 @@ async def save(request: web.Request) -> web.StreamResponse:
         "preview": before.status if before else EntryStatus.DRAFT,
     }.get(action)
     if action == "retire":
-        try:
-            async with console.uow() as uow:
-                await retire_entry(uow, entry_id, actor(me), console.clock(), console.write_entry)
-                await uow.commit()
-        except Refused as refused:
-            return bad_request(request, refused)
+        async with console.uow() as uow:
+            await retire_entry(uow, entry_id, actor(me), console.clock(), console.write_entry)
+            await uow.commit()
         raise flash_redirect(request, f"/kb/{entry_id}", Msg.WEB_FLASH_RETIRED)
     if status is None:
         raise web.HTTPBadRequest()
@@ -197,12 +192,9 @@ async def save(request: web.Request) -> web.StreamResponse:
         return render(request, _editor(draft, new=new, error=str(invalid)))
     if action == "preview":
         return render(request, _editor(entry, new=new, preview=True))
-    try:
-        async with console.uow() as uow:
-            await save_entry(uow, entry, actor(me), console.clock(), console.write_entry)
-            await uow.commit()
-    except Refused as refused:
-        return bad_request(request, refused)
+    async with console.uow() as uow:
+        await save_entry(uow, entry, actor(me), console.clock(), console.write_entry)
+        await uow.commit()
     done = Msg.WEB_FLASH_PUBLISHED if status is EntryStatus.PUBLISHED else Msg.WEB_FLASH_SAVED
     raise flash_redirect(request, f"/kb/{entry.id}", done)
 
@@ -274,14 +266,11 @@ async def restore(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest() from None
     wanted = str(form.get("status", ""))
     status = EntryStatus(wanted) if wanted in {s.value for s in EntryStatus} else None
-    try:
-        async with console.uow() as uow:
-            await restore_version(
-                uow, entry_id, version, actor(me), console.clock(), console.write_entry, status
-            )
-            await uow.commit()
-    except Refused as refused:
-        return bad_request(request, refused)
+    async with console.uow() as uow:
+        await restore_version(
+            uow, entry_id, version, actor(me), console.clock(), console.write_entry, status
+        )
+        await uow.commit()
     raise flash_redirect(request, f"/kb/{entry_id}/history", Msg.WEB_FLASH_RESTORED)
 
 
@@ -306,14 +295,9 @@ async def decide(request: web.Request) -> web.StreamResponse:
         number = int(request.match_info["proposal"])
     except ValueError:
         raise web.HTTPNotFound() from None
-    try:
-        async with console.uow() as uow:
-            await decide_proposal(
-                uow, number, accept, actor(me), console.clock(), console.write_entry
-            )
-            await uow.commit()
-    except Refused as refused:
-        return bad_request(request, refused)
+    async with console.uow() as uow:
+        await decide_proposal(uow, number, accept, actor(me), console.clock(), console.write_entry)
+        await uow.commit()
     done = Msg.WEB_FLASH_ACCEPTED if accept else Msg.WEB_FLASH_REJECTED
     raise flash_redirect(request, "/proposals", done)
 

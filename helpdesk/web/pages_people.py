@@ -168,12 +168,9 @@ async def revoke(request: web.Request) -> web.StreamResponse:
         invite_id = int(request.match_info["invite"])
     except ValueError:
         raise web.HTTPNotFound() from None
-    try:
-        async with console.uow() as uow:
-            await revoke_invite(console.context(uow), invite_id, actor(me))
-            await uow.commit()
-    except Refused as refused:
-        return bad_request(request, refused)
+    async with console.uow() as uow:
+        await revoke_invite(console.context(uow), invite_id, actor(me))
+        await uow.commit()
     raise flash_redirect(request, "/people#invitations", Msg.WEB_FLASH_REVOKED)
 
 
@@ -189,12 +186,9 @@ async def introduce_cities(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound() from None
     if not contact or len(contact) > _MAX_CONTACT:
         return bad_request(request, Refused(Msg.INTRODUCE_USAGE), 400)
-    try:
-        async with console.uow() as uow:
-            await introduce(console.context(uow), number, contact, actor(me))
-            await uow.commit()
-    except Refused as refused:
-        return bad_request(request, refused)
+    async with console.uow() as uow:
+        await introduce(console.context(uow), number, contact, actor(me))
+        await uow.commit()
     console.wake()
     raise flash_redirect(request, "/people#connections", Msg.WEB_FLASH_INTRODUCED)
 

@@ -243,15 +243,12 @@ async def answer(request: web.Request) -> web.StreamResponse:
         return render(request, page)
     if not text:
         return bad_request(request, Refused(Msg.WEB_EMPTY_ANSWER), 400)
-    try:
-        async with console.uow() as uow:
-            ctx = console.context(uow)
-            await answer_ticket(ctx, number, me, text)
-            if me.is_staff:
-                await record(uow, ctx.now, actor(me), AuditAction.ANSWER, f"ticket:{number}")
-            await uow.commit()
-    except Refused as refused:
-        return bad_request(request, refused)
+    async with console.uow() as uow:
+        ctx = console.context(uow)
+        await answer_ticket(ctx, number, me, text)
+        if me.is_staff:
+            await record(uow, ctx.now, actor(me), AuditAction.ANSWER, f"ticket:{number}")
+        await uow.commit()
     console.wake()
     raise flash_redirect(request, f"{base}/{number}", Msg.WEB_FLASH_ANSWERED)
 
@@ -266,12 +263,9 @@ async def assign(request: web.Request) -> web.StreamResponse:
         expert_id = int(str(form.get("expert", "")))
     except ValueError:
         return bad_request(request, Refused(Msg.ASSIGN_NOT_EXPERT, person="?"), 400)
-    try:
-        async with console.uow() as uow:
-            await assign_by_staff(console.context(uow), number, expert_id, actor(me))
-            await uow.commit()
-    except Refused as refused:
-        return bad_request(request, refused)
+    async with console.uow() as uow:
+        await assign_by_staff(console.context(uow), number, expert_id, actor(me))
+        await uow.commit()
     console.wake()
     raise flash_redirect(request, f"/tickets/{number}", Msg.WEB_FLASH_ASSIGNED)
 
@@ -281,14 +275,11 @@ async def cancel(request: web.Request) -> web.StreamResponse:
     console = request.app[CONSOLE_KEY]
     me = signed_person(request)
     number = _ticket_number(request)
-    try:
-        async with console.uow() as uow:
-            ctx = console.context(uow)
-            await cancel_ticket(ctx, number, me)
-            await record(uow, ctx.now, actor(me), AuditAction.CANCEL, f"ticket:{number}")
-            await uow.commit()
-    except Refused as refused:
-        return bad_request(request, refused)
+    async with console.uow() as uow:
+        ctx = console.context(uow)
+        await cancel_ticket(ctx, number, me)
+        await record(uow, ctx.now, actor(me), AuditAction.CANCEL, f"ticket:{number}")
+        await uow.commit()
     console.wake()
     raise flash_redirect(request, f"/tickets/{number}", Msg.WEB_FLASH_CANCELLED)
 
@@ -298,12 +289,9 @@ async def promote(request: web.Request) -> web.StreamResponse:
     console = request.app[CONSOLE_KEY]
     me = signed_person(request)
     number = _ticket_number(request)
-    try:
-        async with console.uow() as uow:
-            entry = await promote_ticket(uow, number, actor(me), console.clock())
-            await uow.commit()
-    except Refused as refused:
-        return bad_request(request, refused)
+    async with console.uow() as uow:
+        entry = await promote_ticket(uow, number, actor(me), console.clock())
+        await uow.commit()
     raise flash_redirect(request, f"/kb/{entry.id}", Msg.WEB_FLASH_PROMOTED)
 
 

@@ -217,6 +217,22 @@ async def test_a_post_without_its_csrf_token_is_refused(site: Site) -> None:
         assert events[0].actor == f"Mila (#{staff.id})" and events[0].subject == "entry:lsc-setup"
 
 
+async def test_a_form_a_use_case_refuses_says_why_and_changes_nothing(site: Site) -> None:
+    staff = await site.person(Role.STAFF, "Mila")
+    async with await site.browser() as browser:
+        page = await site.sign_in(browser, await site.link(staff))
+        form = {"action": "retire", "id": "lsc-setup", "new": "0", "csrf": _csrf(await page.text())}
+        assert (await browser.post(site.url("/kb/save"), data=form)).status == 200
+        async with site.app.uow() as uow:
+            events_before = len(await uow.audit.find())
+        # Retired already (in another tab, by someone else): the page says so.
+        again = await browser.post(site.url("/kb/save"), data=form)
+        assert again.status == 409
+        assert "lsc-setup" in await again.text() and "retired" in await again.text()
+        async with site.app.uow() as uow:
+            assert len(await uow.audit.find()) == events_before
+
+
 async def test_experts_see_their_own_view_and_never_staff_pages(site: Site) -> None:
     expert = await site.person(Role.EXPERT, "Petar", languages=("en",))
     async with await site.browser() as browser:
