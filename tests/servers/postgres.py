@@ -24,6 +24,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.servers.debian import installed
 from tests.servers.net import free_port
 
 __all__ = [
@@ -89,24 +90,7 @@ def find_bin_dir() -> Path | None:
 
 def install_postgres() -> Path:
     """Debian's server package, installed when it is not there yet."""
-    found = find_bin_dir()
-    if found is not None:
-        return found
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        raise RuntimeError(
-            "PostgreSQL is not installed and cannot be installed here: "
-            f"run `apt-get install {_PACKAGE}` as root"
-        )
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", _PACKAGE]
-    if subprocess.run(install, env=env, capture_output=True).returncode != 0:
-        # A fresh machine may not have read the package lists yet.
-        subprocess.run(["apt-get", "update", "-q"], env=env, check=True, capture_output=True)
-        subprocess.run(install, env=env, check=True, capture_output=True)
-    found = find_bin_dir()
-    if found is None:
-        raise RuntimeError(f"apt-get installed {_PACKAGE} but no server binary was found")
-    return found
+    return installed(_PACKAGE, "PostgreSQL", find_bin_dir)
 
 
 @dataclass
