@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from helpdesk.storage import sqlite_driver
 from helpdesk.storage.unit_of_work import SqlUnitOfWork
 
 if TYPE_CHECKING:
@@ -125,6 +126,7 @@ class Database:
             # Several coroutines write at once (chat adapters, scheduler): wait for the lock
             # instead of failing, and enforce foreign keys, which SQLite leaves off by default.
             options["connect_args"] = {"timeout": 30}
+            options["module"] = sqlite_driver.dbapi()
         try:
             engine = create_async_engine(target, **options)
         except ImportError as error:
