@@ -71,7 +71,7 @@ class EmbeddingAlone(HelpdeskHybrid):
     def __init__(
         self, entries: Sequence[Entry], embedder: Embedder, vectors: dict[str, Vectors]
     ) -> None:
-        weights = HybridWeights(lexical=0.0, decisive=101.0, low=0.80, high=1.0)
+        weights = HybridWeights(lexical=0.0, decisive=101.0, centering=0.0, low=0.80, high=1.0)
         super().__init__(entries, embedder, vectors, weights)
 
 
