@@ -40,6 +40,12 @@ def vectors(embedder: FakeEmbedder, entries: list[Entry]) -> dict[str, np.ndarra
     return {key: embedder.embed_questions([text])[0] for key, (_, text) in needed.items()}
 
 
+def matcher(
+    embedder: FakeEmbedder, entries: list[Entry], weights: HybridWeights | None = None
+) -> HybridMatcher:
+    return HybridMatcher(entries, embedder, vectors(embedder, entries), POLICY, weights)
+
+
 @pytest.fixture
 def embedder() -> FakeEmbedder:
     return FakeEmbedder()
@@ -223,13 +229,7 @@ def test_a_detail_deep_in_an_answer_is_found_through_its_passage(
         ),
         ENTRIES[0],
     ]
-    hybrid = HybridMatcher(
-        entries,
-        embedder,
-        vectors(embedder, entries),
-        POLICY,
-        HybridWeights(lexical=0.3, low=0.0, high=0.5),
-    )
+    hybrid = matcher(embedder, entries, HybridWeights(lexical=0.3, low=0.0, high=0.5))
     match = hybrid.match("Kako uključiti mlade?")
     assert match.best is not None and match.best.entry_id == "partners"
 
@@ -237,15 +237,13 @@ def test_a_detail_deep_in_an_answer_is_found_through_its_passage(
 def test_what_stands_out_from_the_base_scores_higher_than_what_is_close_to_all_of_it(
     embedder: FakeEmbedder,
 ) -> None:
-    weights = HybridWeights(lexical=0.0, centering=0.6, low=0.0, high=1.0)
-    hybrid = HybridMatcher(ENTRIES, embedder, vectors(embedder, ENTRIES), POLICY, weights)
+    hybrid = matcher(embedder, ENTRIES, HybridWeights(lexical=0.0, low=0.0, high=1.0))
     lexical = np.zeros(2)
     standing_out = hybrid.combine(lexical, np.array([0.95, 0.80]))
     close_to_all = hybrid.combine(lexical, np.array([0.95, 0.95]))
     assert standing_out[0] > close_to_all[0]
     # Without centring, both would score the same.
-    flat_weights = HybridWeights(lexical=0.0, centering=0.0, low=0.0, high=1.0)
-    flat = HybridMatcher(ENTRIES, embedder, vectors(embedder, ENTRIES), POLICY, flat_weights)
+    flat = matcher(embedder, ENTRIES, HybridWeights(lexical=0.0, centering=0.0, low=0.0, high=1.0))
     assert flat.combine(lexical, np.array([0.95, 0.80]))[0] == pytest.approx(
         flat.combine(lexical, np.array([0.95, 0.95]))[0]
     )
@@ -255,8 +253,7 @@ def test_a_base_of_one_entry_does_not_answer_what_is_unrelated(embedder: FakeEmb
     # With one entry a question's mean similarity to the base would be its best score;
     # a typical similarity stands in for the entries it lacks, so that what is related
     # is still answered and what is not is still escalated.
-    one = [ENTRIES[0]]
-    hybrid = HybridMatcher(one, embedder, vectors(embedder, one), POLICY)
+    hybrid = matcher(embedder, [ENTRIES[0]])
     assert hybrid.match("Will it rain tomorrow?").action is Action.ESCALATE
     match = hybrid.match("Savjet za sigurnost?")
     assert match.best is not None and match.best.entry_id == "council"
@@ -267,8 +264,7 @@ def test_many_unrelated_entries_do_not_lift_every_score(embedder: FakeEmbedder) 
     # A question is compared with the entries nearest to it, not with the whole base: a
     # base that is mostly about something else (10,000 pages on municipal services) must
     # not make every question on another topic stand out from it.
-    weights = HybridWeights(lexical=0.0, centering=0.6, low=0.0, high=1.0)
-    hybrid = HybridMatcher(ENTRIES, embedder, vectors(embedder, ENTRIES), POLICY, weights)
+    hybrid = matcher(embedder, ENTRIES, HybridWeights(lexical=0.0, low=0.0, high=1.0))
     near = np.array([0.95] + [0.90] * 24)
     with_others = np.concatenate([near, np.full(500, 0.30)])
     alone = hybrid.combine(np.zeros(len(near)), near)[0]
