@@ -169,9 +169,14 @@ async def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> App:
 
 async def import_knowledge_if_empty(app: App) -> ImportReport | None:
     """First run: fill an empty knowledge base from the knowledge folder. Workers starting
-    together on a new database take turns; the first imports, the others find entries."""
+    together on a new database take turns; the first imports, the others find entries.
+    Every start also puts the folder's shipped vectors in the cache: after an upgrade
+    that embeds more of each entry, the matcher embeds none of what the folder has."""
     async with app.database.exclusively("first-import"):
-        return await _import_if_empty(app)
+        report = await _import_if_empty(app)
+    if app.settings.knowledge_dir.is_dir():
+        await seed_vectors(app, [app.settings.knowledge_dir])
+    return report
 
 
 async def _import_if_empty(app: App) -> ImportReport | None:
@@ -190,7 +195,6 @@ async def _import_if_empty(app: App) -> ImportReport | None:
         return None
     report = await import_entries(app.uow, files.entries, app.clock)
     log.info("imported %d entries from %s", len(report.created), folder)
-    await seed_vectors(app, [folder])
     return report
 
 

@@ -180,7 +180,7 @@ async def run(settings: Settings) -> int:
             )
         if app.knowledge.embedder is not None:
             print(
-                "Preparing the matcher (the first start embeds the knowledge base once)...",
+                "Preparing the matcher (embedding what no cache holds yet)...",
                 file=sys.stderr,
             )
         await app.knowledge.refresh()

@@ -19,9 +19,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
+from helpdesk.bootstrap import bootstrap, import_knowledge_if_empty
 from helpdesk.cli import main
 from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.i18n import Msg, Reply
+from helpdesk.settings import Settings
 from helpdesk.storage.database import Database
 from tests.cli import helpdesk
 from tests.servers.postgres import scratch_database
@@ -505,10 +507,30 @@ def test_vectors_written_beside_a_folder_spare_the_next_import_from_embedding(
     other = Cli(tmp_path / "other", scratch_database(tmp_path / "other"))
     other.env["HELPDESK_SEMANTIC_MATCHING"] = "true"
     other.ok("kb", "import", str(folder))
-    cached = asyncio.run(_embeddings(other.database_url))
-    assert {h: cached[(model, h)] for h in hashes} == {
+    halved = {
         h: (v * 0.5).astype(np.float32).tobytes() for h, v in zip(hashes, vectors, strict=True)
     }
+    cached = asyncio.run(_embeddings(other.database_url))
+    assert {h: cached[(model, h)] for h in hashes} == halved
+    # A hub that imported the folder before it had vectors (an upgrade that embeds more
+    # of each entry, say): the bot's start puts them in the cache too.
+    (tmp_path / "upgraded").mkdir()
+    upgraded = Cli(tmp_path / "upgraded", scratch_database(tmp_path / "upgraded"))
+    upgraded.env["HELPDESK_SEMANTIC_MATCHING"] = "false"
+    upgraded.ok("kb", "import", str(folder))
+    assert asyncio.run(_embeddings(upgraded.database_url)) == {}
+    asyncio.run(_start(upgraded.database_url, folder))
+    cached = asyncio.run(_embeddings(upgraded.database_url))
+    assert {h: cached[(model, h)] for h in hashes} == halved
+
+
+async def _start(url: str, folder: Path) -> None:
+    """What the bot does with its knowledge folder when it starts."""
+    app = await bootstrap(Settings(database_url=url, knowledge_dir=folder, _env_file=None))
+    try:
+        assert await import_knowledge_if_empty(app) is None  # entries were there already
+    finally:
+        await app.close()
 
 
 async def _embeddings(url: str) -> dict[tuple[str, str], bytes]:
