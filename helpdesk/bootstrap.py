@@ -201,8 +201,10 @@ async def _import_if_empty(app: App) -> ImportReport | None:
 async def seed_vectors(app: App, folders: Iterable[Path]) -> int:
     """Put the vectors shipped in knowledge folders (``vectors.npz``) in the cache, so that
     the matcher does not embed those texts again; how many were new."""
+    if not app.settings.semantic_matching:
+        return 0
     embedder = app.knowledge.embedder
-    if not app.settings.semantic_matching or embedder is None:
+    if embedder is None:
         return 0
     seeded = 0
     for folder in folders:

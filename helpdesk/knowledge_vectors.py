@@ -50,7 +50,11 @@ def read_vectors(folder: Path, model: str, dimensions: int) -> dict[str, bytes]:
     if made_by != model:
         log.warning("%s: vectors of %s, not of %s; not used", path, made_by, model)
         return {}
-    if vectors.shape != (len(hashes), dimensions) or not all(map(_HASH.fullmatch, hashes)):
+    if (
+        vectors.shape != (len(hashes), dimensions)
+        or not all(map(_HASH.fullmatch, hashes))
+        or not np.isfinite(vectors).all()
+    ):
         log.warning("%s: not a file of vectors as `helpdesk kb vectors` writes them", path)
         return {}
     return {h: row.tobytes() for h, row in zip(hashes, vectors, strict=True)}
@@ -58,12 +62,15 @@ def read_vectors(folder: Path, model: str, dimensions: int) -> dict[str, bytes]:
 
 def write_vectors(folder: Path, model: str, vectors: dict[str, bytes]) -> Path:
     """Write ``folder/vectors.npz`` (replacing it) from text hash → float32 bytes."""
+    if not vectors:
+        raise ValueError("no vectors to write")
     path = folder / VECTORS_FILE
     ordered = sorted(vectors)
     # A new file of its own (never a link someone left in the folder), then renamed over
     # the old one: a reader sees the old file or the new one, never half of one.
     handle, temporary = tempfile.mkstemp(prefix=".vectors-", suffix=".tmp", dir=folder)
     try:
+        os.fchmod(handle, 0o644)  # readable like the entry files beside it
         with os.fdopen(handle, "wb") as out:
             np.savez_compressed(
                 out,

@@ -102,12 +102,17 @@ def kb_vectors(folder: Path) -> None:
             raise Failure("semantic matching is off or its model is not installed")
         vectors = await app.knowledge.cached_vectors(files.entries)
         wanted = len(HybridMatcher.vectors_needed(files.entries))
+        if wanted == 0:
+            raise Failure(f"{folder} has no published entry: no vectors to write")
         if len(vectors) < wanted:
             raise Failure(
                 f"{wanted - len(vectors)} of {wanted} texts of {folder} are not embedded "
                 f"yet: run `helpdesk kb import {folder}` first"
             )
-        return write_vectors(folder, embedder.model, vectors)
+        try:
+            return write_vectors(folder, embedder.model, vectors)
+        except OSError as error:
+            raise Failure(f"{folder}: {error.strerror}") from None
 
     written = run_app(body)
     click.echo(f"wrote {written}")

@@ -78,6 +78,15 @@ def test_a_file_with_pickles_or_odd_keys_is_not_used(tmp_path: Path) -> None:
     assert read_vectors(tmp_path, MODEL, DIMENSIONS) == {}
 
 
+def test_vectors_that_are_not_numbers_are_not_used(tmp_path: Path) -> None:
+    vectors = some_vectors()
+    poisoned = np.frombuffer(next(iter(vectors.values())), dtype=np.float32).copy()
+    poisoned[0] = np.nan
+    vectors[next(iter(vectors))] = poisoned.tobytes()
+    write_vectors(tmp_path, MODEL, vectors)
+    assert read_vectors(tmp_path, MODEL, DIMENSIONS) == {}
+
+
 def test_a_link_in_place_of_the_file_is_not_followed(tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
