@@ -147,8 +147,9 @@ class KnowledgeIndex:
         async with self._uow() as uow:
             known = await uow.embeddings.get_many(embedder.model, list(vectors))
             new = {h: v for h, v in vectors.items() if h not in known}
-            await uow.embeddings.put_many(embedder.model, new)
-            await uow.commit()
+            if new:  # every start seeds: most find them all cached and write nothing
+                await uow.embeddings.put_many(embedder.model, new)
+                await uow.commit()
         return len(new)
 
     async def cached_vectors(self, entries: Sequence[Entry]) -> dict[str, bytes]:

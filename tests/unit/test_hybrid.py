@@ -114,21 +114,26 @@ def test_the_answer_is_embedded_as_a_passage_with_its_title() -> None:
     assert needed[phrasing_key("question", "How do we involve young people?")][0] == "question"
 
 
-async def test_the_index_embeds_each_text_once_and_caches_it(embedder: FakeEmbedder) -> None:
-    store, clock = FakeStore(), FakeClock()
-    await import_entries(lambda: FakeUnitOfWork(store), ENTRIES, clock)
+def index_over(store: FakeStore, embedder: FakeEmbedder) -> KnowledgeIndex:
+    """The knowledge index over ``store``'s entries, building hybrid matchers of ENTRIES."""
 
     def build(entries: object, found: object) -> HybridMatcher:
         assert isinstance(found, dict)
         return HybridMatcher(ENTRIES, embedder, found, POLICY)
 
-    first = KnowledgeIndex(lambda: FakeUnitOfWork(store), build, embedder)
+    return KnowledgeIndex(lambda: FakeUnitOfWork(store), build, embedder)
+
+
+async def test_the_index_embeds_each_text_once_and_caches_it(embedder: FakeEmbedder) -> None:
+    store, clock = FakeStore(), FakeClock()
+    await import_entries(lambda: FakeUnitOfWork(store), ENTRIES, clock)
+    first = index_over(store, embedder)
     await first.refresh()
     embedded = len(embedder.embedded)
     assert embedded == len(HybridMatcher.vectors_needed(ENTRIES))
     assert len(store.embeddings) == embedded
     # Another process (or a restart) finds them in the database.
-    second = KnowledgeIndex(lambda: FakeUnitOfWork(store), build, embedder)
+    second = index_over(store, embedder)
     await second.refresh()
     assert len(embedder.embedded) == embedded
     match = await second.match("Kako uključiti mlade?")

@@ -9,9 +9,9 @@ import pytest
 
 from helpdesk.knowledge_vectors import VECTORS_FILE, read_vectors, write_vectors
 from helpdesk.matching.hybrid import HybridMatcher
-from helpdesk.services.knowledge import KnowledgeIndex, import_entries, text_hashes
+from helpdesk.services.knowledge import import_entries, text_hashes
 from tests.fakes import FakeClock, FakeEmbedder, FakeStore, FakeUnitOfWork
-from tests.unit.test_hybrid import ENTRIES, POLICY
+from tests.unit.test_hybrid import ENTRIES, index_over
 
 MODEL = FakeEmbedder.model
 DIMENSIONS = FakeEmbedder.dimensions
@@ -99,20 +99,15 @@ def test_a_link_in_place_of_the_file_is_not_followed(tmp_path: Path) -> None:
 
 async def test_seeded_vectors_spare_the_index_from_embedding(tmp_path: Path) -> None:
     # One process embeds the base and its vectors are written beside the files...
-    maker, store, clock = FakeEmbedder(), FakeStore(), FakeClock()
+    store, clock = FakeStore(), FakeClock()
     await import_entries(lambda: FakeUnitOfWork(store), ENTRIES, clock)
-
-    def build(entries: object, found: object) -> HybridMatcher:
-        assert isinstance(found, dict)
-        return HybridMatcher(ENTRIES, maker, found, POLICY)
-
-    index = KnowledgeIndex(lambda: FakeUnitOfWork(store), build, maker)
+    index = index_over(store, FakeEmbedder())
     await index.refresh()
     write_vectors(tmp_path, MODEL, await index.cached_vectors(ENTRIES))
     # ...and another hub importing the same files embeds none of them.
     embedder, elsewhere = FakeEmbedder(), FakeStore()
     await import_entries(lambda: FakeUnitOfWork(elsewhere), ENTRIES, clock)
-    other = KnowledgeIndex(lambda: FakeUnitOfWork(elsewhere), build, embedder)
+    other = index_over(elsewhere, embedder)
     needed = HybridMatcher.vectors_needed(ENTRIES)
     assert await other.seed(read_vectors(tmp_path, MODEL, DIMENSIONS)) == len(needed)
     assert await other.seed(read_vectors(tmp_path, MODEL, DIMENSIONS)) == 0  # known now
