@@ -1,4 +1,4 @@
-"""SQLite under asyncio with one trip to the database thread per statement.
+"""SQLite under asyncio, with trips to the database thread only where SQLite may wait.
 
 SQLAlchemy's aiosqlite adapter makes four trips to aiosqlite's thread for every
 statement (open a cursor, execute, fetch the rows, close the cursor), each a future, a
@@ -7,6 +7,14 @@ message that costs more CPU than SQLite itself: 59 trips for 15 statements, most
 main thread's 25 ms a message (benchmarks/RESULTS.md). Here a statement's cursor is
 opened, executed, read and closed in one function run on that thread, and the adapter
 keeps what SQLAlchemy reads afterwards (rows, description, rowcount, last row id).
+
+Most statements need no trip at all. In WAL mode only a writer waits, for the write lock
+that another connection holds (up to the busy timeout): the first INSERT, UPDATE or DELETE
+of a transaction. A SELECT outside a transaction reads a snapshot and never waits; once a
+transaction has written, it holds the lock, so its later statements, its COMMIT and any
+ROLLBACK run at once. Those run here, on the event loop's thread, in the few microseconds
+SQLite takes, instead of costing a future and a wake-up each. A write that may wait still
+goes to the thread, so that the loop keeps serving other chats meanwhile.
 
 Everything else is SQLAlchemy's aiosqlite dialect, handed this module as its DBAPI
 (``create_async_engine(..., module=dbapi())``): connections, transactions, errors and
@@ -17,7 +25,7 @@ as SQLAlchemy's own adapter does to set the isolation level.
 import collections
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -48,6 +56,10 @@ def _run(connection: aiosqlite.Connection, operation: str, parameters: Any, many
         return rows, description, cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
+
+
+async def _done() -> None:
+    return None
 
 
 class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
@@ -92,32 +104,102 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows.clear()
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
-        try:
-            return await_(self._trip(operation, parameters, many=False))
-        except Exception as error:
-            self._adapt_connection._handle_exception(error)
+        self._statement(operation, parameters, many=False)
 
     def executemany(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
-        try:
-            return await_(self._trip(operation, seq_of_parameters, many=True))
-        except Exception as error:
-            self._adapt_connection._handle_exception(error)
+        self._statement(operation, seq_of_parameters, many=True)
 
-    async def _trip(self, operation: Any, parameters: Any, many: bool) -> None:
+    def _statement(self, operation: Any, parameters: Any, many: bool) -> None:
+        connection = cast(_Connection, self._adapt_connection)
+        try:
+            if connection.runs_here(operation):
+                outcome = _run(connection.aio, operation, parameters, many)
+                # SQLAlchemy's AsyncConnection.execute insists that the driver awaited
+                # something; a coroutine that is done at once costs no wake-up.
+                await_(_done())
+            else:
+                outcome = await_(self._trip(operation, parameters, many))
+        except Exception as error:
+            connection._handle_exception(error)
+        self._rows, self._description, self._rowcount, self._lastrowid = outcome
+        connection.ran(operation)
+
+    async def _trip(self, operation: Any, parameters: Any, many: bool) -> _Outcome:
         async with self._adapt_connection._execute_mutex:
             outcome: _Outcome = await self._connection._execute(
                 _run, self._connection, operation, parameters, many
             )
-        self._rows, self._description, self._rowcount, self._lastrowid = outcome
+        return outcome
 
 
 class _Connection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("_wal", "_writing")
     _cursor_cls = _OneTripCursor
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self._wal: bool | None = None  # known at the first statement that could run here
+        self._writing = False  # this transaction has written: it holds the write lock
+
+    @property
+    def aio(self) -> aiosqlite.Connection:
+        """The aiosqlite connection this adapts (its sqlite3 one is ``_conn``)."""
+        return cast(aiosqlite.Connection, self._connection)
+
+    def runs_here(self, operation: str) -> bool:
+        """Whether ``operation`` can run on the event loop's thread: SQLite cannot make it
+        wait, and no trip of this connection is under way."""
+        if self._execute_mutex.locked():
+            return False
+        if not (self._writing or operation.lstrip()[:6].upper() == "SELECT"):
+            return False
+        if self._wal is None:
+            # Only WAL lets a reader go on beside a writer; the bot sets it at connect.
+            mode = self.aio._conn.execute("PRAGMA journal_mode").fetchone()
+            self._wal = bool(mode) and str(mode[0]).lower() == "wal"
+        return self._wal
+
+    def ran(self, operation: str) -> None:
+        """After a statement succeeded: a write inside a transaction took the write lock."""
+        if not self._writing and self.aio._conn.in_transaction:
+            self._writing = operation.lstrip()[:6].upper() != "SELECT"
+
+    def commit(self) -> None:
+        # A transaction that wrote holds the lock its COMMIT needs in WAL mode; one that
+        # did not has nothing to write.
+        raw = self.aio._connection  # None once closed: SQLAlchemy's adapter skips
+        if (
+            raw is not None
+            and not self._execute_mutex.locked()
+            and (not raw.in_transaction or (self._writing and self._wal))
+        ):
+            self._end(raw.commit)
+            return
+        super().commit()
+        self._writing = False
+
+    def rollback(self) -> None:
+        # A rollback never waits for a lock, nor does one with nothing to undo.
+        raw = self.aio._connection
+        if raw is not None and not self._execute_mutex.locked():
+            self._end(raw.rollback)
+            return
+        super().rollback()
+        self._writing = False
+
+    def _end(self, how: Any) -> None:
+        try:
+            how()
+        except Exception as error:
+            self._handle_exception(error)
+        self._writing = False
 
 
 class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> _Connection:
+        # Statements that cannot wait run on the event loop's thread, the rest on
+        # aiosqlite's, one at a time (the adapter's mutex): never two threads at once.
+        kw["check_same_thread"] = False
         connection = aiosqlite.connect(*arg, **kw)
         connection._thread.daemon = True  # as SQLAlchemy's adapter does
         opened: Any = await_(connection)  # aiosqlite declares no DBAPI protocol
