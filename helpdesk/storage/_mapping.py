@@ -16,6 +16,8 @@ from collections.abc import Callable, Collection, Mapping
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from sqlalchemy import Row as SqlRow
+
 from helpdesk.storage.tables import Base
 
 if TYPE_CHECKING:
@@ -102,8 +104,9 @@ class Mapper(Generic[Obj, Row]):
             self._fields[name] = (column, how)
         self._written = tuple(n for n in self._fields if n != "id" and n not in read_only)
 
-    def to_domain(self, row: Row, **fields: Any) -> Obj:
-        """The domain object stored in ``row``; ``fields`` gives those the row does not
+    def to_domain(self, row: Row | SqlRow[Any], **fields: Any) -> Obj:
+        """The domain object stored in ``row`` (an ORM row, or a plain one of the table's
+        columns); ``fields`` gives those the row does not
         hold, or replaces what it holds."""
         missing = self._given - fields.keys()
         if missing:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk.domain.people import ChatIdentity
@@ -14,7 +14,13 @@ from helpdesk.i18n.messages import Reply
 from helpdesk.services.choices import Menu, Menus
 from helpdesk.services.ports import OutboxItem
 from helpdesk.storage._mapping import Mapper, Stored
-from helpdesk.storage._repository import Repository, insert_or, table_of
+from helpdesk.storage._repository import (
+    Repository,
+    built_once,
+    dialect_of,
+    insert_or,
+    table_of,
+)
 from helpdesk.storage.tables import InboundRow, MenuRow, OutboxMentionRow, OutboxRow
 
 __all__ = ["SqlInbound", "SqlMenus", "SqlOutbox", "inbound_key"]
@@ -36,7 +42,7 @@ MENUS = Mapper(
 )
 
 
-def _outbox_item(row: OutboxRow) -> OutboxItem:
+def _outbox_item(row: OutboxRow | Row[Any]) -> OutboxItem:
     return OUTBOX_ITEM.to_domain(row, identity=ChatIdentity(row.platform, row.address))
 
 
@@ -53,20 +59,17 @@ class SqlOutbox(Repository):
         reply: Reply,
         at: datetime,
     ) -> int:
-        # A plain INSERT … RETURNING: no ORM object to track for a row this unit of work
-        # never reads again.
         item_id = await self.session.scalar(
-            insert(table_of(OutboxRow))
-            .values(
-                platform=identity.platform,
-                address=identity.address,
-                person_id=person_id,
-                language=language,
-                payload=reply.to_json(),
-                ref=reply.ref,
-                created_at=at,
-            )
-            .returning(table_of(OutboxRow).c.id)
+            _new_outbox_item(),
+            {
+                "platform": identity.platform,
+                "address": identity.address,
+                "person_id": person_id,
+                "language": language,
+                "payload": reply.to_json(),
+                "ref": reply.ref,
+                "created_at": at,
+            },
         )
         mentioned = set(reply.mentions) - {person_id}
         if mentioned:
@@ -94,14 +97,8 @@ class SqlOutbox(Repository):
     async def take(
         self, item_ids: Sequence[int], platforms: Sequence[str], now: datetime
     ) -> list[OutboxItem]:
-        rows = await self.session.scalars(
-            select(OutboxRow)
-            .where(OutboxRow.id.in_(list(item_ids)))
-            .where(OutboxRow.delivered_at.is_(None), OutboxRow.failed_at.is_(None))
-            .where(OutboxRow.platform.in_(list(platforms)))
-            .where(or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now))
-            .order_by(OutboxRow.id)
-            .with_for_update(skip_locked=True)
+        rows = await self.session.execute(
+            _take(), {"ids": list(item_ids), "platforms": list(platforms), "now": now}
         )
         return [_outbox_item(row) for row in rows]
 
@@ -112,12 +109,9 @@ class SqlOutbox(Repository):
         self, sent: Sequence[tuple[int, str | None]], at: datetime
     ) -> None:
         # One statement for them all (executemany), each with its own message id.
-        table = table_of(OutboxRow)
         await self.session.execute(
-            update(table)
-            .where(table.c.id == bindparam("item"))
-            .values(delivered_at=at, message_id=bindparam("sent"), attempts=table.c.attempts + 1),
-            [{"item": item_id, "sent": message_id} for item_id, message_id in sent],
+            _mark_delivered(),
+            [{"item": item_id, "sent": message_id, "at": at} for item_id, message_id in sent],
         )
 
     async def mark_failed(
@@ -195,15 +189,13 @@ class SqlInbound(Repository):
         # worker's insert waits for the first one's transaction, and inserts nothing if it
         # committed (on SQLite the first insert holds the write lock until its commit).
         claimed = await self.session.scalar(
-            insert_or(self.session, InboundRow)
-            .values(
-                platform=platform,
-                message_id=inbound_key(platform, message_id),
-                person_id=person_id,
-                received_at=at,
-            )
-            .on_conflict_do_nothing(index_elements=["platform", "message_id"])
-            .returning(InboundRow.id)
+            _claim(dialect_of(self.session)),
+            {
+                "platform": platform,
+                "message_id": inbound_key(platform, message_id),
+                "person_id": person_id,
+                "received_at": at,
+            },
         )
         return claimed is not None
 
@@ -212,25 +204,90 @@ class SqlMenus(Repository):
     async def get(self, person_id: int) -> Menus:
         # Read as plain columns, not as an ORM object: ``set`` and ``stale`` write with
         # single statements that an object kept in the session would not see.
-        row = (
-            await self.session.execute(
-                select(table_of(MenuRow)).where(MenuRow.person_id == person_id)
-            )
-        ).first()
-        return MENUS.to_domain(row) if row is not None else Menus()  # type: ignore[arg-type]
+        row = (await self.session.execute(_menus(), {"person_id": person_id})).first()
+        return MENUS.to_domain(row) if row is not None else Menus()
 
     async def set(self, person_id: int, menus: Menus, at: datetime) -> None:
-        values = MENUS.values(menus, updated_at=at)
         await self.session.execute(
-            insert_or(self.session, MenuRow)
-            .values(person_id=person_id, **values)
-            .on_conflict_do_update(index_elements=["person_id"], set_=values)
+            _set_menus(dialect_of(self.session)),
+            {"person_id": person_id, **MENUS.values(menus, updated_at=at)},
         )
 
     async def stale(self, person_id: int) -> None:
-        await self.session.execute(
-            update(MenuRow)
-            .where(MenuRow.person_id == person_id, MenuRow.live.is_(True))
-            .values(live=False)
-            .execution_options(synchronize_session=False)
+        await self.session.execute(_stale_menus(), {"person": person_id})
+
+
+# The statements of every message, built once (see ``built_once``).
+
+
+@built_once
+def _new_outbox_item() -> Any:
+    # A plain INSERT … RETURNING: no ORM object to track for a row this unit of work never
+    # reads again.
+    table = table_of(OutboxRow)
+    return insert(table).returning(table.c.id)
+
+
+@built_once
+def _take() -> Any:
+    table = table_of(OutboxRow)
+    return (
+        select(table)
+        .where(table.c.id.in_(bindparam("ids", expanding=True)))
+        .where(table.c.delivered_at.is_(None), table.c.failed_at.is_(None))
+        .where(table.c.platform.in_(bindparam("platforms", expanding=True)))
+        .where(or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= bindparam("now")))
+        .order_by(table.c.id)
+        .with_for_update(skip_locked=True)
+    )
+
+
+@built_once
+def _mark_delivered() -> Any:
+    table = table_of(OutboxRow)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("item"))
+        .values(
+            delivered_at=bindparam("at"),
+            message_id=bindparam("sent"),
+            attempts=table.c.attempts + 1,
         )
+    )
+
+
+@built_once
+def _claim(dialect: str) -> Any:
+    # One statement, and the unique key decides between workers: on PostgreSQL a second
+    # worker's insert waits for the first one's transaction, and inserts nothing if it
+    # committed (on SQLite the first insert holds the write lock until its commit).
+    return (
+        insert_or(dialect, InboundRow)
+        .on_conflict_do_nothing(index_elements=["platform", "message_id"])
+        .returning(table_of(InboundRow).c.id)
+    )
+
+
+@built_once
+def _menus() -> Any:
+    table = table_of(MenuRow)
+    return select(table).where(table.c.person_id == bindparam("person_id"))
+
+
+@built_once
+def _set_menus(dialect: str) -> Any:
+    upsert = insert_or(dialect, MenuRow)
+    written = [c.name for c in table_of(MenuRow).columns if c.name != "person_id"]
+    return upsert.on_conflict_do_update(
+        index_elements=["person_id"], set_={name: upsert.excluded[name] for name in written}
+    )
+
+
+@built_once
+def _stale_menus() -> Any:
+    table = table_of(MenuRow)
+    return (
+        update(table)
+        .where(table.c.person_id == bindparam("person"), table.c.live.is_(True))
+        .values(live=False)
+    )

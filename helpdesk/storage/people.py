@@ -4,14 +4,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from helpdesk.domain.invites import Invite
 from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.domain.routing import ExpertLoad
 from helpdesk.domain.tickets import TicketEventKind, TicketStatus
 from helpdesk.storage._mapping import AS_LIST, Mapper, enum
-from helpdesk.storage._repository import Repository
+from helpdesk.storage._repository import Repository, built_once, table_of
 from helpdesk.storage.tables import IdentityRow, InviteRow, PersonRow, TicketEventRow, TicketRow
 
 __all__ = ["SqlInvites", "SqlPeople"]
@@ -33,32 +33,68 @@ def _identity(row: IdentityRow) -> ChatIdentity:
     return ChatIdentity(row.platform, row.address)
 
 
+# The statements every message runs are built once (see ``built_once``), for an identity
+# given as these parameters.
+def _address(identity: ChatIdentity) -> dict[str, str]:
+    return {"chat_platform": identity.platform, "chat_address": identity.address}
+
+
+def _owner() -> Any:
+    """The id of the person the identity belongs to."""
+    identities = table_of(IdentityRow)
+    return (
+        select(identities.c.person_id)
+        .where(identities.c.platform == bindparam("chat_platform"))
+        .where(identities.c.address == bindparam("chat_address"))
+        .scalar_subquery()
+    )
+
+
+@built_once
+def _by_identity() -> Any:
+    # One statement: the person's columns, once per identity they have, each row with one
+    # of them. Plain columns: no ORM object to build for a row most messages only read.
+    people, identities = table_of(PersonRow), table_of(IdentityRow)
+    return (
+        select(
+            people,
+            identities.c.platform.label("identity_platform"),
+            identities.c.address.label("identity_address"),
+        )
+        .join(identities, identities.c.person_id == people.c.id)
+        .where(people.c.id == _owner())
+        .order_by(identities.c.id)
+    )
+
+
+@built_once
+def _touch() -> Any:
+    identities = table_of(IdentityRow)
+    return (
+        update(identities)
+        .where(identities.c.platform == bindparam("chat_platform"))
+        .where(identities.c.address == bindparam("chat_address"))
+        .values(last_seen_at=bindparam("at"))
+    )
+
+
+@built_once
+def _remember_language() -> Any:
+    people = table_of(PersonRow)
+    return update(people).where(people.c.id == _owner()).values(last_language=bindparam("language"))
+
+
 class SqlPeople(Repository):
     async def get(self, person_id: int) -> Person | None:
         row = await self.session.get(PersonRow, person_id)
         return (await self._people([row]))[0] if row else None
 
     async def by_identity(self, identity: ChatIdentity) -> Person | None:
-        # One statement (this runs for every message): the person, once per identity they
-        # have, each row with one of them.
-        owner = (
-            select(IdentityRow.person_id)
-            .where(IdentityRow.platform == identity.platform)
-            .where(IdentityRow.address == identity.address)
-            .scalar_subquery()
-        )
-        rows = (
-            await self.session.execute(
-                select(PersonRow, IdentityRow.platform, IdentityRow.address)
-                .join(IdentityRow, IdentityRow.person_id == PersonRow.id)
-                .where(PersonRow.id == owner)
-                .order_by(IdentityRow.id)
-            )
-        ).all()
+        rows = (await self.session.execute(_by_identity(), _address(identity))).all()
         if not rows:
             return None
-        identities = [ChatIdentity(platform, address) for _, platform, address in rows]
-        return PERSON.to_domain(rows[0][0], identities=identities)
+        identities = [ChatIdentity(row.identity_platform, row.identity_address) for row in rows]
+        return PERSON.to_domain(rows[0], identities=identities)
 
     async def add(self, person: Person) -> Person:
         assert person.created_at is not None, "a person needs created_at before it is stored"
@@ -118,25 +154,11 @@ class SqlPeople(Repository):
         return loads
 
     async def touch(self, identity: ChatIdentity, at: datetime) -> None:
-        await self.session.execute(
-            update(IdentityRow)
-            .where(IdentityRow.platform == identity.platform)
-            .where(IdentityRow.address == identity.address)
-            .values(last_seen_at=at)
-        )
+        await self.session.execute(_touch(), {**_address(identity), "at": at})
 
     async def remember_language(self, identity: ChatIdentity, language: str) -> None:
-        owner = (
-            select(IdentityRow.person_id)
-            .where(IdentityRow.platform == identity.platform)
-            .where(IdentityRow.address == identity.address)
-            .scalar_subquery()
-        )
         await self.session.execute(
-            update(PersonRow)
-            .where(PersonRow.id == owner)
-            .values(last_language=language)
-            .execution_options(synchronize_session=False)
+            _remember_language(), {**_address(identity), "language": language}
         )
 
     async def reachable_at(self, person_id: int) -> ChatIdentity | None:

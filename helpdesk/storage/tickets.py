@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select
 from helpdesk.domain.questions import Action, AskedQuestion, Candidate, Feedback
 from helpdesk.domain.tickets import FollowUp, Ticket, TicketEvent, TicketEventKind, TicketStatus
 from helpdesk.storage._mapping import AS_LIST, Mapper, Stored, enum, optional_enum
-from helpdesk.storage._repository import Repository, table_of
+from helpdesk.storage._repository import Repository, built_once, table_of
 from helpdesk.storage.tables import QuestionRow, TicketEventRow, TicketRow
 
 __all__ = ["SqlQuestions", "SqlTickets"]
@@ -51,14 +51,17 @@ TICKET = Mapper(
 EVENT = Mapper(TicketEvent, TicketEventRow, stored={"kind": enum(TicketEventKind)})
 
 
+@built_once
+def _new_question() -> Any:
+    # A plain INSERT … RETURNING: one per question, no ORM object to track.
+    table = table_of(QuestionRow)
+    return insert(table).returning(table.c.id)
+
+
 class SqlQuestions(Repository):
     async def add(self, question: AskedQuestion) -> AskedQuestion:
         assert question.created_at is not None
-        # A plain INSERT … RETURNING: one per question, no ORM object to track.
-        table = table_of(QuestionRow)
-        question.id = await self.session.scalar(
-            insert(table).values(QUESTION.values(question)).returning(table.c.id)
-        )
+        question.id = await self.session.scalar(_new_question(), QUESTION.values(question))
         return question
 
     async def get(self, question_id: int) -> AskedQuestion | None:
