@@ -153,6 +153,9 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
             return False
         if not (self._writing or operation.lstrip()[:6].upper() == "SELECT"):
             return False
+        return self._in_wal_mode()
+
+    def _in_wal_mode(self) -> bool:
         if self._wal is None:
             # Only WAL lets a reader go on beside a writer; the bot sets it at connect.
             mode = self.aio._conn.execute("PRAGMA journal_mode").fetchone()
@@ -171,7 +174,7 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
         if (
             raw is not None
             and not self._execute_mutex.locked()
-            and (not raw.in_transaction or (self._writing and self._wal))
+            and (not raw.in_transaction or (self._writing and self._in_wal_mode()))
         ):
             self._end(raw.commit)
             return

@@ -5,7 +5,6 @@ knowledge base, handled and delivered, in two transactions and a handful of stat
 from collections.abc import Sequence
 from typing import Any
 
-import aiosqlite
 import pytest
 from sqlalchemy import event
 
@@ -14,6 +13,7 @@ from helpdesk.domain.people import Role
 from helpdesk.services.conversation import Inbound
 from helpdesk.services.delivery import deliver_items
 from tests.fakes import FakeClock
+from tests.integration.test_sqlite_driver import trips_to_sqlite
 from tests.support import Chat
 
 
@@ -55,7 +55,7 @@ async def test_an_answer_from_the_base_costs_two_transactions(
 
     await ask("1")  # the first builds the matcher and remembers the language
     counted = Counted(app)
-    trips = _trips_to_sqlite(app, monkeypatch)
+    trips = trips_to_sqlite(monkeypatch) if app.database.engine.dialect.name == "sqlite" else None
     await ask("2")
     assert counted.transactions == 2, counted.statements
     # The person, the inbound claim, last seen, the question, the reply, the menu (read
@@ -66,18 +66,3 @@ async def test_an_answer_from_the_base_costs_two_transactions(
         # may wait for the write lock; everything else runs at once (SQLAlchemy's own
         # aiosqlite adapter made four trips a statement, and more for each transaction).
         assert len(trips) <= counted.transactions, trips
-
-
-def _trips_to_sqlite(app: App, monkeypatch: pytest.MonkeyPatch) -> list[str] | None:
-    """Every function sent to aiosqlite's thread from now on (None on PostgreSQL)."""
-    if app.database.engine.dialect.name != "sqlite":
-        return None
-    trips: list[str] = []
-    sent = aiosqlite.Connection._execute
-
-    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        trips.append(getattr(fn, "__name__", repr(fn)))
-        return await sent(self, fn, *args, **kwargs)
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-    return trips
