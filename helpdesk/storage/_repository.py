@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -110,9 +110,19 @@ class Repository:
         of ``parents``, in ``order``, converted and grouped by parent (every parent has a
         list, perhaps empty)."""
         found: dict[Any, list[V]] = {key: [] for key in parents}
+        query = _children_of(parent, order, child)
         for some in chunks(list(found)):
-            for key, value in await self.session.execute(
-                select(parent, child).where(parent.in_(some)).order_by(parent, order)
-            ):
+            for key, value in await self.session.execute(query, {"parents": list(some)}):
                 found[key].append(convert(value))
         return found
+
+
+@built_once
+def _children_of(
+    parent: InstrumentedAttribute[Any], order: InstrumentedAttribute[Any], child: Any
+) -> Any:
+    return (
+        select(parent, child)
+        .where(parent.in_(bindparam("parents", expanding=True)))
+        .order_by(parent, order)
+    )

@@ -84,6 +84,40 @@ def _remember_language() -> Any:
     return update(people).where(people.c.id == _owner()).values(last_language=bindparam("language"))
 
 
+@built_once
+def _everyone() -> Any:
+    return select(PersonRow).where(PersonRow.erased_at.is_(None)).order_by(PersonRow.id)
+
+
+@built_once
+def _everyone_as() -> Any:
+    return _everyone().where(PersonRow.role == bindparam("role"))
+
+
+@built_once
+def _open_tickets_by_expert() -> Any:
+    return (
+        select(TicketRow.assignee_id, func.count())
+        .where(TicketRow.status == TicketStatus.ASSIGNED.value)
+        .where(TicketRow.assignee_id.is_not(None))
+        .group_by(TicketRow.assignee_id)
+    )
+
+
+@built_once
+def _last_assigned_by_expert() -> Any:
+    return (
+        select(TicketEventRow.expert_id, func.max(TicketEventRow.at))
+        .where(
+            TicketEventRow.kind.in_(
+                [TicketEventKind.ASSIGNED.value, TicketEventKind.REASSIGNED.value]
+            )
+        )
+        .where(TicketEventRow.expert_id.is_not(None))
+        .group_by(TicketEventRow.expert_id)
+    )
+
+
 class SqlPeople(Repository):
     async def get(self, person_id: int) -> Person | None:
         row = await self.session.get(PersonRow, person_id)
@@ -109,36 +143,15 @@ class SqlPeople(Repository):
 
     async def all(self, role: Role | None = None) -> list[Person]:
         # The erased stay as anonymous rows for statistics; they are nobody to route to.
-        query = select(PersonRow).where(PersonRow.erased_at.is_(None)).order_by(PersonRow.id)
-        if role is not None:
-            query = query.where(PersonRow.role == role.value)
-        return await self._people(list(await self.session.scalars(query)))
+        if role is None:
+            rows = await self.session.scalars(_everyone())
+        else:
+            rows = await self.session.scalars(_everyone_as(), {"role": role.value})
+        return await self._people(list(rows))
 
     async def expert_loads(self) -> list[ExpertLoad]:
-        open_counts = dict(
-            (
-                await self.session.execute(
-                    select(TicketRow.assignee_id, func.count())
-                    .where(TicketRow.status == TicketStatus.ASSIGNED.value)
-                    .where(TicketRow.assignee_id.is_not(None))
-                    .group_by(TicketRow.assignee_id)
-                )
-            ).all()
-        )
-        last_assigned = dict(
-            (
-                await self.session.execute(
-                    select(TicketEventRow.expert_id, func.max(TicketEventRow.at))
-                    .where(
-                        TicketEventRow.kind.in_(
-                            [TicketEventKind.ASSIGNED.value, TicketEventKind.REASSIGNED.value]
-                        )
-                    )
-                    .where(TicketEventRow.expert_id.is_not(None))
-                    .group_by(TicketEventRow.expert_id)
-                )
-            ).all()
-        )
+        open_counts = dict((await self.session.execute(_open_tickets_by_expert())).all())
+        last_assigned = dict((await self.session.execute(_last_assigned_by_expert())).all())
         loads = []
         for expert in await self.all(Role.EXPERT):
             assert expert.id is not None

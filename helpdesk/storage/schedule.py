@@ -3,12 +3,13 @@ each when they are due."""
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from helpdesk.domain.schedule import ActionKind, ScheduledAction
 from helpdesk.storage._mapping import Mapper, enum
-from helpdesk.storage._repository import Repository, bulk
+from helpdesk.storage._repository import Repository, built_once, bulk
 from helpdesk.storage.tables import ScheduledActionRow
 
 __all__ = ["SqlSchedule"]
@@ -74,18 +75,14 @@ class SqlSchedule(Repository):
         person_id: int | None = None,
         kinds: Sequence[ActionKind] | None = None,
     ) -> list[ScheduledAction]:
-        query = (
-            select(ScheduledActionRow)
-            .where(ScheduledActionRow.done_at.is_(None))
-            .order_by(ScheduledActionRow.due_at, ScheduledActionRow.id)
-        )
-        if ticket_id is not None:
-            query = query.where(ScheduledActionRow.ticket_id == ticket_id)
-        if person_id is not None:
-            query = query.where(ScheduledActionRow.person_id == person_id)
-        if kinds is not None:
-            query = query.where(ScheduledActionRow.kind.in_([k.value for k in kinds]))
-        return [ACTION.to_domain(row) for row in await self.session.scalars(query)]
+        given = {
+            "ticket": ticket_id,
+            "person": person_id,
+            "kinds": [k.value for k in kinds] if kinds is not None else None,
+        }
+        parameters = {name: value for name, value in given.items() if value is not None}
+        rows = await self.session.scalars(_pending(frozenset(parameters)), parameters)
+        return [ACTION.to_domain(row) for row in rows]
 
     async def cancel(self, action_ids: Sequence[int], now: datetime, outcome: str) -> None:
         if not action_ids:
@@ -97,3 +94,20 @@ class SqlSchedule(Repository):
             .where(ScheduledActionRow.done_at.is_(None))
             .values(done_at=now, outcome=outcome),
         )
+
+
+@built_once
+def _pending(by: frozenset[str]) -> Any:
+    """Actions not done, of the ticket, the person and the kinds named in ``by``."""
+    query = (
+        select(ScheduledActionRow)
+        .where(ScheduledActionRow.done_at.is_(None))
+        .order_by(ScheduledActionRow.due_at, ScheduledActionRow.id)
+    )
+    if "ticket" in by:
+        query = query.where(ScheduledActionRow.ticket_id == bindparam("ticket"))
+    if "person" in by:
+        query = query.where(ScheduledActionRow.person_id == bindparam("person"))
+    if "kinds" in by:
+        query = query.where(ScheduledActionRow.kind.in_(bindparam("kinds", expanding=True)))
+    return query
