@@ -31,7 +31,10 @@ class InputLimits:
 def clean_text(raw: str) -> str:
     """NFC, no control or invisible characters, tidy whitespace. Keeps every script."""
     text = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in _DROPPED)
+    if not text.isprintable():  # else it holds none of them: the common case, at C speed
+        text = "".join(
+            ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in _DROPPED
+        )
     text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", text).strip()
 
