@@ -2,9 +2,10 @@
 
 import dataclasses
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy import text as sql_text
 
 from helpdesk.bootstrap import App
@@ -100,6 +101,43 @@ async def test_replies_go_where_the_person_last_wrote_from(app: App, clock: Fake
         await uow.people.touch(ChatIdentity("matrix", "@v"), clock())
         assert await uow.people.reachable_at(person.id) == ChatIdentity("matrix", "@v")
         await uow.commit()
+
+
+async def test_last_seen_follows_the_person_from_place_to_place_within_a_minute(
+    app: App, clock: FakeClock
+) -> None:
+    telegram, matrix = ChatIdentity("telegram", "42"), ChatIdentity("matrix", "@v")
+    person = Person(name="V", role=Role.EXPERT, created_at=clock(), identities=[telegram, matrix])
+    async with app.uow() as uow:
+        await uow.people.add(person)
+        await uow.commit()
+    assert person.id is not None
+
+    async def writes_from(identity: ChatIdentity) -> None:
+        """As every message does: who is it, then seen here."""
+        async with app.uow() as uow:
+            await uow.people.by_identity(identity)
+            await uow.people.touch(identity, clock())
+            await uow.commit()
+
+    for identity in (telegram, matrix, telegram):
+        clock.advance(seconds=10)
+        await writes_from(identity)
+        async with app.uow() as uow:
+            assert await uow.people.reachable_at(person.id) == identity
+    # Writing on from the same place a moment later needs no write at all.
+    statements: list[str] = []
+    event.listen(app.database.engine.sync_engine, "before_cursor_execute", _kept(statements))
+    clock.advance(seconds=10)
+    await writes_from(telegram)
+    assert not [s for s in statements if s.startswith("UPDATE")], statements
+
+
+def _kept(statements: list[str]) -> Any:
+    def keep(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    return keep
 
 
 async def test_uncommitted_work_is_rolled_back(app: App, clock: FakeClock) -> None:
