@@ -170,6 +170,18 @@ def test_load_embedder_without_the_package(monkeypatch: pytest.MonkeyPatch) -> N
     assert semantic.load_embedder() is None
 
 
+def test_the_model_leaves_numpy_one_thread() -> None:
+    # Another BLAS thread spins on the second core after every product with the base's
+    # vectors, while the model wants both: a question cost twice the CPU.
+    import threadpoolctl
+
+    from helpdesk.matching import semantic
+
+    assert semantic.load_embedder(threads=2) is not None
+    blas = [pool for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas)
+
+
 def test_an_entry_asked_about_from_several_sides_wins_on_its_centroid(
     embedder: FakeEmbedder,
 ) -> None:
