@@ -38,6 +38,9 @@ from sqlalchemy.util.concurrency import await_
 
 __all__ = ["dbapi"]
 
+# The statements that take the write lock as they start, whatever rows they touch.
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
 _Outcome = tuple[collections.deque[Any], Any, int, int | None]
 
 
@@ -163,9 +166,10 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
         return self._wal
 
     def ran(self, operation: str) -> None:
-        """After a statement succeeded: a write inside a transaction took the write lock."""
+        """After a statement succeeded: a write inside a transaction took the write lock
+        (a SAVEPOINT opens a transaction and takes none)."""
         if not self._writing and self.aio._conn.in_transaction:
-            self._writing = operation.lstrip()[:6].upper() != "SELECT"
+            self._writing = operation.lstrip()[:7].upper().startswith(_WRITES)
 
     def commit(self) -> None:
         # A transaction that wrote holds the lock its COMMIT needs in WAL mode; one that

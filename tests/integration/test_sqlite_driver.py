@@ -46,13 +46,18 @@ def _path(database: Database) -> str:
     return path
 
 
-async def test_a_write_waiting_for_the_lock_leaves_the_loop_free(database: Database) -> None:
+@pytest.mark.parametrize("savepoint", [False, True], ids=["write", "savepoint-then-write"])
+async def test_a_write_waiting_for_the_lock_leaves_the_loop_free(
+    database: Database, savepoint: bool
+) -> None:
     other = sqlite3.connect(_path(database), isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
     try:
 
         async def write() -> None:
             async with database.sessions() as session:
+                if savepoint:  # opens a transaction, and takes no lock
+                    await session.begin_nested()
                 await session.execute(text("INSERT INTO notes (body) VALUES ('second')"))
                 await session.commit()
 
