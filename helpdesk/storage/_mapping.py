@@ -106,8 +106,7 @@ class Mapper(Generic[Obj, Row]):
 
     def to_domain(self, row: Row | SqlRow[Any], **fields: Any) -> Obj:
         """The domain object stored in ``row`` (an ORM row, or a plain one of the table's
-        columns); ``fields`` gives those the row does not
-        hold, or replaces what it holds."""
+        columns); ``fields`` gives those the row does not hold, or replaces what it holds."""
         missing = self._given - fields.keys()
         if missing:
             raise TypeError(f"to_domain needs {', '.join(sorted(missing))}")
