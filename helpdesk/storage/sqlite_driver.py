@@ -2,15 +2,14 @@
 
 SQLAlchemy's aiosqlite adapter makes four trips to aiosqlite's thread for every
 statement (open a cursor, execute, fetch the rows, close the cursor), each a future, a
-wake-up of the event loop and a switch of greenlets. For the few indexed statements of a
-message that costs more CPU than SQLite itself: 59 trips for 15 statements, most of the
-main thread's 25 ms a message (benchmarks/RESULTS.md). Here a statement's cursor is
-opened, executed, read and closed in one function run on that thread, and the adapter
-keeps what SQLAlchemy reads afterwards (rows, description, rowcount, last row id).
+wake-up of the event loop and a switch of greenlets: for the few indexed statements of a
+message, more CPU than SQLite itself takes (benchmarks/RESULTS.md). Here a statement's
+cursor is opened, executed, read and closed in one function, and the adapter keeps what
+SQLAlchemy reads afterwards (rows, description, rowcount, last row id).
 
 Most statements need no trip at all. In WAL mode only a writer waits, for the write lock
-that another connection holds (up to the busy timeout): the first INSERT, UPDATE or DELETE
-of a transaction. A SELECT outside a transaction reads a snapshot and never waits; once a
+that another connection holds (up to the busy timeout): the first INSERT, UPDATE, DELETE
+or REPLACE of a transaction. A SELECT outside a transaction reads a snapshot and never waits; once a
 transaction has written, it holds the lock, so its later statements, its COMMIT and any
 ROLLBACK run at once. Those run here, on the event loop's thread, in the few microseconds
 SQLite takes, instead of costing a future and a wake-up each. A write that may wait still
