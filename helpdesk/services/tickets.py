@@ -105,16 +105,20 @@ async def open_ticket(
     if question is not None:
         question.ticket_id = ticket.id
         await ctx.uow.questions.save(question)
-    await route(ctx, ticket)
+    await route(ctx, ticket, official=official)
     return ticket
 
 
-async def route(ctx: Context, ticket: Ticket, why: str = "") -> Person | None:
+async def route(
+    ctx: Context, ticket: Ticket, why: str = "", *, official: Person | None = None
+) -> Person | None:
     """Give a ticket to the best expert and tell them; tell staff if nobody can take it.
+    ``official`` is the ticket's, when the caller holds them already.
 
     A ticket still assigned (its expert did not answer in time) goes to someone else:
     never back to its current expert, nor to one who declined it or timed out on it."""
-    official = await ctx.uow.people.get(ticket.official_id)
+    if official is None or official.id != ticket.official_id:
+        official = await ctx.uow.people.get(ticket.official_id)
     assert official is not None and official.id is not None
     current = {ticket.assignee_id} if ticket.assignee_id is not None else set()
     decision = route_ticket(
