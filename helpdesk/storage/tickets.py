@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select, update
 
 from helpdesk.domain.questions import Action, AskedQuestion, Candidate, Feedback
 from helpdesk.domain.tickets import FollowUp, Ticket, TicketEvent, TicketEventKind, TicketStatus
@@ -58,6 +58,12 @@ def _new_question() -> Any:
     return insert(table).returning(table.c.id)
 
 
+@built_once
+def _saved_question() -> Any:
+    table = table_of(QuestionRow)
+    return update(table).where(table.c.id == bindparam("saved_id"))
+
+
 class SqlQuestions(Repository):
     async def add(self, question: AskedQuestion) -> AskedQuestion:
         assert question.created_at is not None
@@ -72,9 +78,17 @@ class SqlQuestions(Repository):
         return [QUESTION.to_domain(row) for row in await self.session.scalars(query)]
 
     async def save(self, question: AskedQuestion) -> None:
-        assert question.created_at is not None
-        QUESTION.fill(await self._stored(QuestionRow, question.id), question)
-        await self.session.flush()
+        assert question.created_at is not None and question.id is not None
+        if self.session.identity_key(QuestionRow, question.id) in self.session.identity_map:
+            # Its row is held in this unit of work (changed, say, and not yet flushed):
+            # written through it, so that a flush does not overwrite the UPDATE.
+            QUESTION.fill(await self._stored(QuestionRow, question.id), question)
+            await self.session.flush()
+            return
+        # One UPDATE, not a SELECT first (a question just added, given its ticket).
+        await self.session.execute(
+            _saved_question(), {"saved_id": question.id, **QUESTION.values(question)}
+        )
 
     async def count_by_action(self) -> dict[str, int]:
         rows = await self.session.execute(

@@ -219,6 +219,30 @@ async def test_tickets_keep_their_history(app: App, clock: FakeClock) -> None:
         assert stored is not None and stored.candidates == (Candidate("a", "A", 12.5),)
 
 
+async def test_a_question_saved_just_after_it_was_added_or_after_it_was_read(
+    app: App, clock: FakeClock
+) -> None:
+    asked = AskedQuestion(
+        person_id=None, text="Q?", normalized="q", action=Action.ESCALATE, created_at=clock()
+    )
+    async with app.uow() as uow:
+        await uow.questions.add(asked)
+        asked.entry_id = "a"  # saved in the unit of work that added it: one UPDATE
+        await uow.questions.save(asked)
+        assert await uow.questions.get(asked.id or 0) == asked
+        await uow.commit()
+    async with app.uow() as uow:
+        read = await uow.questions.get(asked.id or 0)
+        assert read == asked
+        read.feedback = Feedback.HELPFUL  # read in another unit of work, then saved
+        await uow.questions.save(read)
+        assert await uow.questions.get(read.id or 0) == read
+        await uow.commit()
+    async with app.uow() as uow:
+        final = await uow.questions.get(asked.id or 0)
+    assert final is not None and final.entry_id == "a" and final.feedback is Feedback.HELPFUL
+
+
 async def test_outbox_inbound_menus_and_invites(app: App, clock: FakeClock) -> None:
     reply = Reply(
         (
