@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -86,6 +86,14 @@ class Repository:
         await self.session.flush()
         return row
 
+    async def _insert_values(self, row: type[Base], values: dict[str, Any]) -> int:
+        """Insert ``values`` into ``row``'s table and return the new id: one INSERT …
+        RETURNING, with no ORM object to track, for a row this unit of work does not read
+        again."""
+        new_id = await self.session.scalar(_insert_returning_id(row), values)
+        assert isinstance(new_id, int)
+        return new_id
+
     async def _get(self, mapper: Mapper[Obj, Row], key: Any) -> Obj | None:
         """The object stored under the primary key ``key``, if there is one."""
         row = await self.session.get(mapper.table, key)
@@ -126,3 +134,9 @@ def _children_of(
         .where(parent.in_(bindparam("parents", expanding=True)))
         .order_by(parent, order)
     )
+
+
+@built_once
+def _insert_returning_id(row: type[Base]) -> Any:
+    table = table_of(row)
+    return insert(table).returning(table.c.id)

@@ -59,8 +59,8 @@ class SqlOutbox(Repository):
         reply: Reply,
         at: datetime,
     ) -> int:
-        item_id = await self.session.scalar(
-            _new_outbox_item(),
+        item_id = await self._insert_values(
+            OutboxRow,
             {
                 "platform": identity.platform,
                 "address": identity.address,
@@ -77,7 +77,6 @@ class SqlOutbox(Repository):
                 insert(table_of(OutboxMentionRow)),
                 [{"outbox_id": item_id, "person_id": someone} for someone in mentioned],
             )
-        assert isinstance(item_id, int)
         self.added.append(item_id)
         return item_id
 
@@ -218,14 +217,6 @@ class SqlMenus(Repository):
 
 
 # The statements of every message, built once (see ``built_once``).
-
-
-@built_once
-def _new_outbox_item() -> Any:
-    # A plain INSERT … RETURNING: no ORM object to track for a row this unit of work never
-    # reads again.
-    table = table_of(OutboxRow)
-    return insert(table).returning(table.c.id)
 
 
 @built_once

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from helpdesk.domain.questions import Action, AskedQuestion, Candidate, Feedback
 from helpdesk.domain.tickets import FollowUp, Ticket, TicketEvent, TicketEventKind, TicketStatus
@@ -52,13 +52,6 @@ EVENT = Mapper(TicketEvent, TicketEventRow, stored={"kind": enum(TicketEventKind
 
 
 @built_once
-def _new_question() -> Any:
-    # A plain INSERT … RETURNING: one per question, no ORM object to track.
-    table = table_of(QuestionRow)
-    return insert(table).returning(table.c.id)
-
-
-@built_once
 def _saved_question() -> Any:
     table = table_of(QuestionRow)
     return update(table).where(table.c.id == bindparam("saved_id"))
@@ -67,7 +60,7 @@ def _saved_question() -> Any:
 class SqlQuestions(Repository):
     async def add(self, question: AskedQuestion) -> AskedQuestion:
         assert question.created_at is not None
-        question.id = await self.session.scalar(_new_question(), QUESTION.values(question))
+        question.id = await self._insert_values(QuestionRow, QUESTION.values(question))
         return question
 
     async def get(self, question_id: int) -> AskedQuestion | None:
