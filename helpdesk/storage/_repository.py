@@ -34,6 +34,9 @@ T = TypeVar("T")
 S = TypeVar("S")
 V = TypeVar("V")
 
+# Where a unit of work's session keeps the rows its repositories hold (``_hold``).
+_HELD = "held rows"
+
 # Keep IN lists short on every backend (SQLite caps the parameters of one statement).
 IN_LIST_LIMIT = 500
 
@@ -80,11 +83,18 @@ class Repository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    def _hold(self, row: Row) -> Row:
+        """Keep ``row`` for as long as the unit of work: the session's identity map holds
+        rows weakly, so a row dropped once flushed would be read again (one more SELECT)
+        when the same unit of work saves its object, as routing a ticket just opened does."""
+        self.session.info.setdefault(_HELD, []).append(row)
+        return row
+
     async def _insert(self, row: Row) -> Row:
         """Add ``row`` and flush, so that the database gives it its id."""
         self.session.add(row)
         await self.session.flush()
-        return row
+        return self._hold(row)
 
     async def _insert_values(self, row: type[Base], values: dict[str, Any]) -> int:
         """Insert ``values`` into ``row``'s table and return the new id: one INSERT …
@@ -104,7 +114,7 @@ class Repository:
         assert key is not None, f"save() is for {table.__tablename__} already added"
         row = await self.session.get(table, key)
         assert row is not None, f"no row {key!r} in {table.__tablename__}"
-        return row
+        return self._hold(row)
 
     async def _children(
         self,

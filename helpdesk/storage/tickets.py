@@ -151,10 +151,12 @@ class SqlTickets(Repository):
         return [TICKET.to_domain(row, events=events[row.id]) for row in rows]
 
     async def _add_events(self, ticket: Ticket) -> None:
-        new = [(i, e) for i, e in enumerate(ticket.events) if e.id is None]
-        rows = [EVENT.new_row(event, ticket_id=ticket.id) for _, event in new]
-        self.session.add_all(rows)
-        await self.session.flush()
-        # The history is append-only: give the new events their ids so they are not added twice.
-        for (index, event), row in zip(new, rows, strict=True):
-            ticket.events[index] = dataclasses.replace(event, id=row.id)
+        # The history is append-only: each new event is inserted (a plain INSERT: nothing
+        # reads its row back in this unit of work) and given its id, so that it is not
+        # added twice.
+        for index, event in enumerate(ticket.events):
+            if event.id is None:
+                event_id = await self._insert_values(
+                    TicketEventRow, EVENT.values(event, ticket_id=ticket.id)
+                )
+                ticket.events[index] = dataclasses.replace(event, id=event_id)

@@ -67,3 +67,23 @@ async def test_an_answer_from_the_base_costs_two_transactions(
         # may wait for the write lock; everything else runs at once (SQLAlchemy's own
         # aiosqlite adapter made four trips a statement, and more for each transaction).
         assert len(trips) <= counted.transactions, trips
+
+
+async def test_an_escalation_reads_the_ticket_it_opened_no_more(app: App, clock: FakeClock) -> None:
+    # Opening a ticket and routing it happen in one unit of work: the row written first is
+    # held there, not read back when routing saves the assignment.
+    chat = Chat(app.uow, clock)
+    await chat.setup()
+    await chat.add_person("ana", Role.OFFICIAL, languages=("en",))
+    await chat.add_person("eva", Role.EXPERT, languages=("en",))
+    await chat.helpdesk.handle(Inbound("test", "ana", "Hello", message_id="1"))
+    counted = Counted(app)
+    question = "What is the procedure for a building permit extension in a protected zone?"
+    await chat.helpdesk.handle(Inbound("test", "ana", question, message_id="2"))
+    statements = list(counted.statements)
+    async with app.uow() as uow:
+        [ticket] = await uow.tickets.find()
+    assert ticket.assignee_id is not None and len(ticket.events) >= 2
+    assert len({event.id for event in ticket.events}) == len(ticket.events)
+    read_back = [s for s in statements if s.startswith("SELECT tickets.id")]
+    assert not read_back, statements
