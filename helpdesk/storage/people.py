@@ -101,19 +101,17 @@ def _everyone_as() -> Any:
 
 
 @built_once
-def _open_tickets_by_expert() -> Any:
-    return (
-        select(TicketRow.assignee_id, func.count())
+def _expert_loads() -> Any:
+    # One statement: each expert with their open tickets and their latest assignment.
+    open_tickets = (
+        select(TicketRow.assignee_id.label("expert_id"), func.count().label("open"))
         .where(TicketRow.status == TicketStatus.ASSIGNED.value)
         .where(TicketRow.assignee_id.is_not(None))
         .group_by(TicketRow.assignee_id)
+        .subquery()
     )
-
-
-@built_once
-def _last_assigned_by_expert() -> Any:
-    return (
-        select(TicketEventRow.expert_id, func.max(TicketEventRow.at))
+    assigned = (
+        select(TicketEventRow.expert_id, func.max(TicketEventRow.at).label("last"))
         .where(
             TicketEventRow.kind.in_(
                 [TicketEventKind.ASSIGNED.value, TicketEventKind.REASSIGNED.value]
@@ -121,6 +119,13 @@ def _last_assigned_by_expert() -> Any:
         )
         .where(TicketEventRow.expert_id.is_not(None))
         .group_by(TicketEventRow.expert_id)
+        .subquery()
+    )
+    return (
+        _everyone_as()
+        .add_columns(open_tickets.c.open, assigned.c.last)
+        .outerjoin(open_tickets, open_tickets.c.expert_id == PersonRow.id)
+        .outerjoin(assigned, assigned.c.expert_id == PersonRow.id)
     )
 
 
@@ -165,21 +170,13 @@ class SqlPeople(Repository):
         return await self._people(list(rows))
 
     async def expert_loads(self) -> list[ExpertLoad]:
-        open_counts = dict((await self.session.execute(_open_tickets_by_expert())).all())
-        last_assigned = dict((await self.session.execute(_last_assigned_by_expert())).all())
-        loads = []
-        for expert in await self.all(Role.EXPERT):
-            assert expert.id is not None
-            last = last_assigned.get(expert.id)
-            loads.append(
-                ExpertLoad(
-                    expert,
-                    open_counts.get(expert.id, 0),
-                    # func.max bypasses the column type on some backends: make it aware again
-                    _as_utc(last) if last is not None else None,
-                )
-            )
-        return loads
+        rows = (await self.session.execute(_expert_loads(), {"role": Role.EXPERT.value})).all()
+        experts = await self._people([row[0] for row in rows])
+        return [
+            # func.max bypasses the column type on some backends: make it aware again
+            ExpertLoad(expert, row.open or 0, _as_utc(row.last) if row.last else None)
+            for expert, row in zip(experts, rows, strict=True)
+        ]
 
     async def touch(self, identity: ChatIdentity, at: datetime) -> None:
         # One UPDATE less for most messages: someone writing on from where they wrote a

@@ -87,3 +87,9 @@ async def test_an_escalation_reads_the_ticket_it_opened_no_more(app: App, clock:
     assert len({event.id for event in ticket.events}) == len(ticket.events)
     read_back = [s for s in statements if s.startswith("SELECT tickets.id")]
     assert not read_back, statements
+    # The experts with their loads in one statement (and their identities in another),
+    # not one for the experts, one for their open tickets and one for their last
+    # assignments besides.
+    loads = [s for s in statements if s.startswith(("SELECT tickets.", "SELECT ticket_events."))]
+    assert not loads, statements
+    assert len(statements) <= 21, statements

@@ -5,7 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, inspect, select, update
 from sqlalchemy import text as sql_text
 
 from helpdesk.bootstrap import App
@@ -19,7 +19,7 @@ from helpdesk.i18n import Button, Msg, Quote, Reply, Text
 from helpdesk.services.choices import Menus, offered
 from helpdesk.services.knowledge import import_entries
 from helpdesk.storage.database import Database, DatabaseError, async_url
-from helpdesk.storage.tables import OutboxMentionRow
+from helpdesk.storage.tables import OutboxMentionRow, PersonRow
 from tests.conftest import PG_TEMPLATE
 from tests.fakes import FakeClock
 from tests.servers.postgres import PostgresServer
@@ -217,6 +217,45 @@ async def test_tickets_keep_their_history(app: App, clock: FakeClock) -> None:
         assert await uow.tickets.count_by_status() == {"closed": 1}
         stored = await uow.questions.get(question.id or 0)
         assert stored is not None and stored.candidates == (Candidate("a", "A", 12.5),)
+
+
+async def test_expert_loads_count_each_experts_open_tickets_and_latest_assignment(
+    app: App, clock: FakeClock
+) -> None:
+    async with app.uow() as uow:
+        official = await uow.people.add(Person(name="O", role=Role.OFFICIAL, created_at=clock()))
+        busy, idle, gone = [
+            await uow.people.add(
+                Person(
+                    name=name,
+                    role=Role.EXPERT,
+                    identities=[ChatIdentity("test", name)],
+                    created_at=clock(),
+                )
+            )
+            for name in ("busy", "idle", "gone")
+        ]
+        assert official.id and busy.id and idle.id and gone.id
+        for minutes in (1, 2, 3):
+            ticket = Ticket.create(official.id, f"Q{minutes}?", clock())
+            await uow.tickets.add(ticket)
+            ticket.assign(busy.id, clock() + timedelta(minutes=minutes))
+            if minutes == 3:
+                ticket.answer_with(busy.id, "A.", clock() + timedelta(minutes=4))
+            await uow.tickets.save(ticket)
+        await uow.commit()
+    async with app.uow() as uow:  # as erasure leaves them (privacy.py)
+        await uow.session.execute(
+            update(PersonRow).where(PersonRow.id == gone.id).values(erased_at=clock())
+        )
+        await uow.commit()
+    async with app.uow() as uow:
+        loads = await uow.people.expert_loads()
+    # In id order; the erased are nobody to route to; an answered ticket is not open.
+    assert [(load.expert.name, load.open_tickets) for load in loads] == [("busy", 2), ("idle", 0)]
+    assert loads[0].last_assigned_at == clock() + timedelta(minutes=3)
+    assert loads[1].last_assigned_at is None
+    assert loads[0].expert.identities == [ChatIdentity("test", "busy")]
 
 
 async def test_a_question_saved_just_after_it_was_added_or_after_it_was_read(
