@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from helpdesk.domain.people import Person, Role
 from helpdesk.domain.schedule import ActionKind, ScheduledAction, Timings, zone
-from helpdesk.domain.tickets import Ticket, TicketStatus
+from helpdesk.domain.tickets import Ticket, TicketEventKind, TicketStatus
 from helpdesk.i18n import Msg
 from helpdesk.services.context import Context
 from helpdesk.services.ports import UnitOfWork
@@ -30,6 +30,12 @@ ACTION_NAMES = {
     ActionKind.DIGEST: Msg.ACTION_DIGEST,
 }
 _EXPERT_WAIT = (ActionKind.REMIND_EXPERT, ActionKind.REASSIGN)
+# A ticket's history when nothing can be planned for it yet: plans are made only once it
+# is assigned or answered (below), and an assignment being made now is not one of them.
+_NOTHING_PLANNED_YET = (
+    [TicketEventKind.CREATED],
+    [TicketEventKind.CREATED, TicketEventKind.ASSIGNED],
+)
 
 
 def local_time(at: datetime, person: Person | None) -> str:
@@ -42,6 +48,8 @@ async def cancel_pending(
 ) -> None:
     """What was planned for the ticket is not needed any more (``outcome`` says why)."""
     assert ticket.id is not None
+    if [event.kind for event in ticket.events] in _NOTHING_PLANNED_YET:
+        return  # a new ticket: no read of the schedule for every escalation
     pending = await ctx.uow.schedule.pending(ticket_id=ticket.id, kinds=kinds)
     await ctx.uow.schedule.cancel([a.id for a in pending if a.id is not None], ctx.now, outcome)
 
