@@ -5,8 +5,9 @@ per message, for lexical and hybrid matching on SQLite and PostgreSQL.
         [--matching lexical]
 
 In one process, as the bot runs them: ``Helpdesk.handle`` for each question of the
-labelled set (tests/data/questions.jsonl, in order, from 50 officials in turn), and the
-outbox relay delivering the replies to a transport that takes them at once. Statements
+labelled set (tests/data/questions.jsonl, in order, from 50 officials in turn, with 5
+experts to route tickets to), and the outbox relay delivering the replies to a transport
+that takes them at once. Statements
 and transactions are counted by SQLAlchemy's engine events (every statement sent to the
 driver, every transaction begun), CPU by ``time.process_time`` (every thread of the
 process: the embedding model's too) over the whole run, divided by the messages. The
@@ -37,6 +38,10 @@ from helpdesk.services.delivery import OutboxRelay
 from helpdesk.settings import Settings
 
 OFFICIALS = 50
+# Experts to route tickets to, as a hub has: an escalation then costs what it costs in
+# use (the expert chosen, told, and reminded later), not only an alert to nobody.
+EXPERTS = 5
+_REGION = ("en", "bs", "hr", "sr", "sr-Latn", "cnr", "mk", "sq", "fr")
 _PATIENCE = 20.0  # seconds to wait for a reply before counting a message as unanswered
 PLATFORM = "telegram"
 
@@ -100,6 +105,7 @@ class Figures:
 
 
 async def _officials(app: App, now: datetime) -> list[ChatIdentity]:
+    """The officials who ask (their identities), and the experts who answer them."""
     identities = [ChatIdentity(PLATFORM, str(1000 + i)) for i in range(OFFICIALS)]
     async with app.uow() as uow:
         for i, identity in enumerate(identities):
@@ -109,6 +115,18 @@ async def _officials(app: App, now: datetime) -> list[ChatIdentity]:
                     Role.OFFICIAL,
                     languages=("en",),
                     identities=[identity],
+                    created_at=now,
+                )
+            )
+        for i in range(EXPERTS):
+            await uow.people.add(
+                Person(
+                    f"Expert {i}",
+                    Role.EXPERT,
+                    languages=_REGION,
+                    # Nobody answers here: room for every ticket, as if they kept up.
+                    capacity=100_000,
+                    identities=[ChatIdentity(PLATFORM, str(2000 + i))],
                     created_at=now,
                 )
             )
