@@ -32,8 +32,11 @@ from sqlalchemy import event
 from benchmarks.common import ROOT, project_questions
 from helpdesk.adapters.contract import Inbound
 from helpdesk.bootstrap import App, bootstrap, import_knowledge_if_empty
+from helpdesk.domain.actions import GiveFeedback
 from helpdesk.domain.people import ChatIdentity, Person, Role
-from helpdesk.i18n import Reply
+from helpdesk.domain.questions import Action, AskedQuestion, Feedback
+from helpdesk.i18n import Button, Msg, Reply, Text
+from helpdesk.services.choices import offered
 from helpdesk.services.delivery import OutboxRelay
 from helpdesk.settings import Settings
 
@@ -212,6 +215,67 @@ async def _one(
         transport.arrived.clear()
 
 
+async def storage_only(database_url: str, messages: int, folder: Path) -> Figures:
+    """The statements of a question answered from the base, and nothing else: the person,
+    the inbound claim, the question, the reply and its menu (read, then written), one
+    commit; then the reply taken for delivery and marked delivered, another commit. What
+    the storage layer costs of a message, beside what the whole message costs."""
+    settings = Settings(
+        database_url=database_url,
+        knowledge_dir=ROOT / "knowledge",
+        semantic_matching=False,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    os.chdir(folder)
+    app = await bootstrap(settings)
+    try:
+        identities = await _officials(app, app.clock())
+        questions = project_questions()
+
+        async def one(n: int) -> None:
+            who = identities[n % len(identities)]
+            asked = questions[n % len(questions)].question
+            now = app.clock()
+            async with app.uow() as uow:
+                person = await uow.people.by_identity(who)
+                assert person is not None and person.id is not None
+                await uow.inbound.claim(PLATFORM, f"storage-{n}", person.id, now)
+                await uow.people.touch(who, now)
+                question = AskedQuestion(
+                    person.id, asked, asked.lower(), Action.ANSWER, created_at=now
+                )
+                await uow.questions.add(question)
+                assert question.id is not None
+                rate = GiveFeedback(question.id, Feedback.HELPFUL)
+                reply = Reply(
+                    (Text(Msg.DIGEST_TOP),), buttons=(Button(Text(Msg.BUTTON_HELPFUL), rate),)
+                )
+                item = await uow.outbox.add(who, person.id, "en", reply, now)
+                menus = await uow.menus.get(person.id)
+                await uow.menus.set(person.id, offered(menus, reply), now)
+                await uow.commit()
+            async with app.uow() as uow:
+                for taken in await uow.outbox.take([item], [PLATFORM], now):
+                    await uow.outbox.mark_all_delivered([(taken.id, f"sent-{n}")], now)
+                await uow.commit()
+
+        for n in range(OFFICIALS):  # the first of anything compiles statements
+            await one(n)
+        counting = Counting(app)
+        started = time.process_time()
+        for n in range(OFFICIALS, OFFICIALS + messages):
+            await one(n)
+        return Figures(
+            messages=messages,
+            statements=counting.statements,
+            transactions=counting.transactions,
+            cpu=(time.process_time() - started) / messages,
+            kinds=counting.kinds,
+        )
+    finally:
+        await app.close()
+
+
 def _count_model_calls(app: App) -> list[int] | None:
     """Count the questions the embedding model is asked to embed (hybrid only)."""
     embedder = app.knowledge.embedder
@@ -267,6 +331,11 @@ async def main() -> None:
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--matching", choices=["lexical", "hybrid", "both"], default="both")
     parser.add_argument("--kinds", action="store_true", help="list the statements by kind")
+    parser.add_argument(
+        "--storage-only",
+        action="store_true",
+        help="only the statements of an answered question, through the repositories",
+    )
     args = parser.parse_args()
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
     matchings = ["lexical", "hybrid"] if args.matching == "both" else [args.matching]
@@ -281,10 +350,18 @@ async def main() -> None:
             folder = Path(tempfile.mkdtemp(prefix="per-message-"))
             url, server = _database(engine, folder)
             try:
-                figures = await measure(url, matching == "hybrid", args.messages, folder)
+                if args.storage_only:
+                    figures = await storage_only(url, args.messages, folder)
+                else:
+                    figures = await measure(url, matching == "hybrid", args.messages, folder)
             finally:
                 if server is not None:
                     server.stop()
+            if args.storage_only:
+                rows = report(engine, "storage only", figures)[:1]
+                print("\n".join(rows), flush=True)
+                lines += rows
+                break  # matching plays no part
             rows = report(engine, matching, figures)
             print("\n".join(rows), flush=True)
             if args.kinds:
