@@ -15,7 +15,17 @@ from typing import Any, TypeAlias
 from helpdesk.domain.actions import ChatAction, line, parse
 from helpdesk.i18n.keys import Msg
 
-__all__ = ["Button", "LanguageName", "Param", "Part", "Quote", "QuoteStyle", "Reply", "Text"]
+__all__ = [
+    "Button",
+    "LanguageName",
+    "Param",
+    "Part",
+    "Place",
+    "Quote",
+    "QuoteStyle",
+    "Reply",
+    "Text",
+]
 
 
 class QuoteStyle(StrEnum):
@@ -38,13 +48,22 @@ class LanguageName:
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where a practice or a person is from: the city as written, the country named in the
+    reader's language (``Bosnia and Herzegovina`` → Bosna i Hercegovina, Bosnjë-Hercegovinë)."""
+
+    city: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True)
 class Text:
     key: Msg
     params: Mapping[str, "Param"] = field(default_factory=dict)
 
 
 # A parameter is a value shown as is, a nested sentence, or a list of sentences (one per line).
-Param: TypeAlias = str | int | Text | Quote | LanguageName | tuple[Text, ...]
+Param: TypeAlias = str | int | Text | Quote | LanguageName | Place | tuple[Text, ...]
 Part: TypeAlias = Text | Quote
 
 
@@ -119,6 +138,8 @@ def _part_to_json(part: Part) -> dict[str, Any]:
 def _param_to_json(value: Param) -> Any:
     if isinstance(value, LanguageName):
         return {"language": value.code}
+    if isinstance(value, Place):
+        return {"place": {"city": value.city, "country": value.country}}
     if isinstance(value, Text | Quote):
         return _part_to_json(value)
     if isinstance(value, tuple):
@@ -135,6 +156,9 @@ def _part_from_json(data: Mapping[str, Any]) -> Part:
 def _param_from_json(value: Any) -> Param:
     if isinstance(value, dict) and "language" in value:
         return LanguageName(str(value["language"]))
+    if isinstance(value, dict) and "place" in value:
+        where = value["place"]
+        return Place(where.get("city"), where.get("country"))
     if isinstance(value, dict):
         return _part_from_json(value)
     if isinstance(value, list):

@@ -17,11 +17,18 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from helpdesk.domain.languages import normalize_language_code
+from helpdesk.domain.languages import base_language, closest_languages, normalize_language_code
 from helpdesk.i18n.keys import Msg
-from helpdesk.i18n.messages import LanguageName, Param, Part, Quote, Reply, Text
+from helpdesk.i18n.messages import LanguageName, Param, Part, Place, Quote, Reply, Text
 
-__all__ = ["DEFAULT_LANGUAGE", "LOCALES", "RenderedReply", "Translator", "language_name"]
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "LOCALES",
+    "RenderedReply",
+    "Translator",
+    "country_name",
+    "language_name",
+]
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +96,9 @@ class Translator:
     def _param(self, value: Param, language: str | None) -> str:
         if isinstance(value, LanguageName):
             return f"{language_name(value.code)} ({value.code})"
+        if isinstance(value, Place):
+            country = country_name(value.country, language) if value.country else None
+            return ", ".join(p for p in (value.city, country) if p)
         if isinstance(value, Text | Quote):
             return self.part(value, language)
         if isinstance(value, tuple):
@@ -129,6 +139,49 @@ def _load_catalogue(path: Path) -> _Catalogue | None:
             key = str(message.id)
         keys.add(key)
     return _Catalogue(gettext.GNUTranslations(buffer), frozenset(keys), frozenset(plural_keys))
+
+
+def country_name(country: str, language: str | None) -> str:
+    """A country as a reader of ``language`` names it (``Bosnia and Herzegovina`` →
+    Bosna i Hercegovina), from Babel's names of territories; as written when it is no
+    country Babel knows, or the reader reads English and it is written in English."""
+    code = _territories().get(_folded(country))
+    if code is None:
+        return country
+    for candidate in closest_languages(normalize_language_code(language or DEFAULT_LANGUAGE)):
+        if candidate in _NAME_OVERRIDES:
+            continue  # Babel has no names of its own in it: the next closest language's
+        if base_language(candidate) == DEFAULT_LANGUAGE and _is_english_name(country, code):
+            return country
+        try:
+            name = Locale.parse(candidate.replace("-", "_")).territories.get(code)
+        except (ValueError, UnknownLocaleError):
+            continue
+        if name:
+            return str(name)
+    return country
+
+
+def _folded(name: str) -> str:
+    return " ".join(name.casefold().replace("&", "and").split())
+
+
+@cache
+def _territories() -> dict[str, str]:
+    """Country names in the languages the bot speaks (and ISO codes), folded → ISO code."""
+    names: dict[str, str] = {}
+    for language in ("en", "bs", "hr", "sr", "sr_Latn", "mk", "sq", "fr"):
+        for code, name in Locale.parse(language).territories.items():
+            if len(code) == 2 and code.isalpha():  # countries, not regions such as 150
+                names.setdefault(_folded(str(name)), code)
+                names.setdefault(code.casefold(), code)
+    return names
+
+
+def _is_english_name(country: str, code: str) -> bool:
+    """Whether ``country`` is already the English name of ``code`` (``&`` or ``and``)."""
+    english = Locale.parse(DEFAULT_LANGUAGE).territories.get(code)
+    return english is not None and _folded(str(english)) == _folded(country)
 
 
 def language_name(code: str) -> str:

@@ -8,7 +8,7 @@ from helpdesk.domain.actions import AnswerFollowUp, DeclineTicket, RateTicket
 from helpdesk.domain.people import Person
 from helpdesk.domain.questions import Feedback
 from helpdesk.domain.tickets import FollowUp, Ticket
-from helpdesk.i18n import Button, LanguageName, Msg, Param, Quote, Reply, Text
+from helpdesk.i18n import Button, LanguageName, Msg, Param, Place, Quote, Reply, Text
 
 __all__ = [
     "answer_notice",
@@ -28,8 +28,9 @@ _FOLLOW_UP_BUTTONS = (
 
 def place_of(person: Person) -> Param:
     """Where someone is from, as a message shows it."""
-    place = ", ".join(p for p in (person.city, person.country) if p)
-    return place or Text(Msg.PLACE_UNKNOWN)
+    if person.city or person.country:
+        return Place(person.city, person.country)
+    return Text(Msg.PLACE_UNKNOWN)
 
 
 def ref_of(ticket: Ticket) -> str:

@@ -15,6 +15,19 @@ from tests.integration.test_console_loop import Console
 from tests.support import ENTRIES
 
 T = Translator()
+# Where the local safety council entry's practice is from, as each reader reads it: the
+# city as written, the country in their language (and script).
+MONTENEGRO = {
+    "en": "Montenegro",
+    "bs": "Crna Gora",
+    "hr": "Crna Gora",
+    "cnr": "Crna Gora",
+    "sr-Latn": "Crna Gora",
+    "sr": "Црна Гора",
+    "mk": "Црна Гора",
+    "sq": "Mal i Zi",
+    "fr": "Monténégro",
+}
 
 
 @pytest.fixture
@@ -33,6 +46,7 @@ async def test_every_language_end_to_end(console: Console, code: str) -> None:
     printed = await console.type("How do we set up a local safety council?")
     for key in (Msg.ANSWER_DID_IT_HELP, Msg.BUTTON_HELPFUL, Msg.BUTTON_ASK_EXPERT):
         assert T.translate(key, code, {}) in printed, (code, key)
+    assert f"Danilovgrad, {MONTENEGRO[code]}." in printed
     printed = await console.type("/frobnicate")
     assert T.translate(Msg.COMMAND_UNKNOWN, code, {"command": "frobnicate"}) in printed
     if code != "en":  # really translated, not English through a fallback

@@ -10,11 +10,13 @@ from helpdesk.i18n import (
     Button,
     LanguageName,
     Msg,
+    Place,
     Quote,
     QuoteStyle,
     Reply,
     Text,
     Translator,
+    country_name,
     language_name,
 )
 from helpdesk.i18n.translator import LOCALES
@@ -116,6 +118,8 @@ def test_replies_survive_the_outbox_as_json() -> None:
                 Msg.TICKETS_OWN,
                 {"count": 2, "lines": (Text(Msg.STATUS_OPEN), Text(Msg.STATUS_CLOSED))},
             ),
+            Text(Msg.ANSWER_PRACTICE_OF, {"place": Place("Kumanovo", "North Macedonia")}),
+            Text(Msg.OFFICIAL_ANSWER_FROM, {"name": "Vesna", "place": Place(None, "BA")}),
         ),
         buttons=(Button(Text(Msg.BUTTON_DECLINE), DeclineTicket(4)),),
         ref="ticket:4",
@@ -149,3 +153,40 @@ def test_every_sentence_in_the_services_goes_through_a_key() -> None:
             if stripped.startswith(("#", "log.", '"""')) or "log." in stripped:
                 continue
             assert not sentence.search(line), f"{path.name}:{number}: {stripped}"
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [
+        ("en", "Bosnia and Herzegovina"),  # as the entry writes it, not Babel's "&"
+        ("bs", "Bosna i Hercegovina"),
+        ("cnr", "Bosna i Hercegovina"),  # Babel has no Montenegrin: the closest language's
+        ("sr", "Босна и Херцеговина"),
+        ("sr-Latn", "Bosna i Hercegovina"),
+        ("mk", "Босна и Херцеговина"),
+        ("sq", "Bosnjë-Hercegovinë"),
+        ("fr", "Bosnie-Herzégovine"),
+        (None, "Bosnia and Herzegovina"),
+    ],
+)
+def test_a_country_is_named_in_the_readers_language(language: str | None, shown: str) -> None:
+    assert country_name("Bosnia and Herzegovina", language) == shown
+    written = "bosnia & herzegovina"  # an English reader gets it as written
+    assert country_name(written, language) == (written if language in ("en", None) else shown)
+
+
+def test_a_country_written_otherwise_is_recognised_or_left_as_written() -> None:
+    assert country_name("Bosna i Hercegovina", "sq") == "Bosnjë-Hercegovinë"
+    assert country_name("Crna Gora", "en") == "Montenegro"
+    assert country_name("MK", "sr-Latn") == "Severna Makedonija"
+    assert country_name("Severna Makedonija", "bs") == "Sjeverna Makedonija"  # ijekavian
+    assert country_name("Atlantis", "bs") == "Atlantis"
+    assert country_name("BiH", "sq") == "BiH"
+
+
+def test_a_place_shows_its_city_as_written_and_its_country_translated() -> None:
+    practice = Text(Msg.ANSWER_PRACTICE_OF, {"place": Place("Kumanovo", "North Macedonia")})
+    assert Translator().part(practice, "sq") == "Praktikë e mirë nga Kumanovo, Maqedonia e Veriut."
+    assert Translator().part(practice, "en") == "Good practice from Kumanovo, North Macedonia."
+    only_country = Text(Msg.ANSWER_PRACTICE_OF, {"place": Place(None, "Albania")})
+    assert Translator().part(only_country, "fr").endswith("Albanie.")

@@ -16,6 +16,7 @@ from helpdesk.i18n import (
     Button,
     LanguageName,
     Msg,
+    Place,
     Quote,
     QuoteStyle,
     Reply,
@@ -143,9 +144,8 @@ def answer_reply(question: AskedQuestion, entry: Entry, language: str | None) ->
     ]
     if shown.lang != (language or DEFAULT_LANGUAGE):
         parts.append(Text(Msg.ANSWER_OTHER_LANGUAGE, {"language": LanguageName(shown.lang)}))
-    place = ", ".join(p for p in (entry.city, entry.country) if p)
-    if place:
-        parts.append(Text(Msg.ANSWER_PRACTICE_OF, {"place": place}))
+    if entry.city or entry.country:
+        parts.append(Text(Msg.ANSWER_PRACTICE_OF, {"place": Place(entry.city, entry.country)}))
     if entry.source:
         parts.append(Text(Msg.ANSWER_SOURCE, {"source": entry.source}))
     parts.append(Text(Msg.ANSWER_DID_IT_HELP))
