@@ -116,7 +116,15 @@ class ConsoleChat:
         return False
 
     async def close(self) -> None:
-        """Nothing to disconnect."""
+        """Nothing to disconnect; what still waits for someone else is shown now, for it was
+        delivered here and is not kept anywhere after the console ends."""
+        for role, waiting in self._waiting.items():
+            person = self.people.get(role)
+            name = person.name if person else role
+            self._print(self._t(Msg.CONSOLE_WAITING_FOR, count=len(waiting), name=name))
+            for text in waiting:
+                self._print(text, gap=True)
+        self._waiting.clear()
 
     # -- the transport side: the outbox delivers here ------------------------------------
 

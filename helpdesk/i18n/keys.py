@@ -174,6 +174,7 @@ class Msg(StrEnum):
     CONSOLE_WAITING = "console.waiting"
     CONSOLE_AS_USAGE = "console.as_usage"
     CONSOLE_MESSAGE_FOR = "console.message_for"
+    CONSOLE_WAITING_FOR = "console.waiting_for"
     CHOOSE_BY_NUMBER = "choose.by_number"
     # Delivery
     SOMEONE_UNREGISTERED = "someone.unregistered"

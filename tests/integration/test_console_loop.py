@@ -130,3 +130,20 @@ async def test_input_that_is_not_utf8_is_answered_and_reading_goes_on(
     # A stray byte in a real question is a replacement character, and the question goes on.
     assert "official> Who pays for street lights in the villages?\ufffd\n" in text
     assert "(ticket #1)" in text and "#1 (with an expert)" in text
+
+
+async def test_what_waits_for_someone_else_is_shown_when_the_console_ends(
+    console: Console,
+) -> None:
+    # Delivered to the console and kept nowhere else: quitting must not drop it unseen.
+    await console.type(UNMATCHED)
+    start = console.out.tell()
+    await console.chat.close()
+    console.out.seek(start)
+    printed = console.out.read()
+    assert "1 message was waiting for Local expert:" in printed
+    assert "New question for you: ticket #1" in printed and UNMATCHED in printed
+    start = console.out.tell()
+    await console.chat.close()  # shown once
+    console.out.seek(start)
+    assert console.out.read() == ""
