@@ -2,17 +2,18 @@
 per message, for lexical and hybrid matching on SQLite and PostgreSQL.
 
     .venv/bin/python -m benchmarks.per_message [--messages 300] [--engine sqlite]
-        [--matching lexical]
+        [--matching lexical] [--kinds] [--storage-only]
 
 In one process, as the bot runs them: ``Helpdesk.handle`` for each question of the
 labelled set (tests/data/questions.jsonl, in order, from 50 officials in turn, with 5
 experts to route tickets to), and the outbox relay delivering the replies to a transport
-that takes them at once. Statements
-and transactions are counted by SQLAlchemy's engine events (every statement sent to the
-driver, every transaction begun), CPU by ``time.process_time`` (every thread of the
-process: the embedding model's too) over the whole run, divided by the messages. The
-rows split the questions by what became of them: answered from the base, offered
-suggestions, or passed to an expert.
+that takes them at once. Statements and transactions are counted by SQLAlchemy's engine
+events (every statement sent to the driver, every transaction begun), CPU by
+``time.process_time`` (every thread of the process: the embedding model's too) over the
+whole run, divided by the messages. The rows split the questions by what became of them:
+answered from the base, offered suggestions, or passed to an expert. ``--kinds`` lists
+the statements by kind; ``--storage-only`` runs only the statements of an answered
+question through the repositories (``storage_only``), for the storage layer's share.
 """
 
 import argparse
