@@ -121,9 +121,7 @@ class ConsoleChat:
         for role, waiting in self._waiting.items():
             person = self.people.get(role)
             name = person.name if person else role
-            self._print(self._t(Msg.CONSOLE_WAITING_FOR, count=len(waiting), name=name))
-            for text in waiting:
-                self._print(text, gap=True)
+            self._show(self._t(Msg.CONSOLE_WAITING_FOR, count=len(waiting), name=name), waiting)
         self._waiting.clear()
 
     # -- the transport side: the outbox delivers here ------------------------------------
@@ -170,9 +168,13 @@ class ConsoleChat:
         )
         waiting = self._waiting.pop(role, [])
         if waiting:
-            self._print(self._t(Msg.CONSOLE_WAITING, count=len(waiting)))
-            for text in waiting:
-                self._print(text, gap=True)
+            self._show(self._t(Msg.CONSOLE_WAITING, count=len(waiting)), waiting)
+
+    def _show(self, heading: str, waiting: list[str]) -> None:
+        """Messages that waited, under a line saying for whom."""
+        self._print(heading)
+        for text in waiting:
+            self._print(text, gap=True)
 
     def _format(self, reply: Reply, language: str | None) -> str:
         rendered = self._translator.render(reply, language)
