@@ -57,7 +57,7 @@ class Counting:
         self.statements = 0
         self.transactions = 0
         self.kinds: Counter[str] = Counter()
-        engine = app.database.engine.sync_engine
+        engine = app.database.work_engine
         event.listen(engine, "before_cursor_execute", self._statement)
         event.listen(engine, "begin", self._begin)
 

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from helpdesk.storage._mapping import Mapper
+from helpdesk.storage.session import Session
 from helpdesk.storage.tables import Base
 
 __all__ = [
@@ -47,7 +47,7 @@ def chunks(items: Sequence[T], size: int = IN_LIST_LIMIT) -> Iterator[Sequence[T
         yield items[start : start + size]
 
 
-async def bulk(session: AsyncSession, statement: Any) -> int:
+async def bulk(session: Session, statement: Any) -> int:
     """Run a bulk UPDATE or DELETE (no ORM objects synchronised); how many rows it hit."""
     result = await session.execute(statement.execution_options(synchronize_session=False))
     return int(getattr(result, "rowcount", 0) or 0)
@@ -68,7 +68,7 @@ def table_of(row: type[Base]) -> Table:
     return cast(Table, row.__table__)
 
 
-def dialect_of(session: AsyncSession) -> str:
+def dialect_of(session: Session) -> str:
     """The name of the database's dialect: ``sqlite`` or ``postgresql``."""
     return session.get_bind().dialect.name
 
@@ -80,7 +80,7 @@ def insert_or(dialect: str, row: type[Base]) -> Any:
 
 
 class Repository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     def _hold(self, row: Row) -> Row:

@@ -5,23 +5,23 @@ import contextlib
 import fcntl
 import sqlite3
 import zlib
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
-    AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
 
-from helpdesk.storage import sqlite_driver
+from helpdesk.storage.session import Session
+from helpdesk.storage.sqlite_session import BUSY_TIMEOUT_SECONDS, SqliteSessions
 from helpdesk.storage.unit_of_work import SqlUnitOfWork
 
 if TYPE_CHECKING:
@@ -49,6 +49,8 @@ _ASYNC_DRIVERS = {
 _URL_FORMS = "write sqlite:///path/to/helpdesk.db or postgresql://user:password@host:5432/database"
 # libpq's sslmode values, which asyncpg takes as its ``ssl`` argument.
 _SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+# Connections kept open for units of work on SQLite (more are opened when needed).
+_SQLITE_POOL = 16
 # Query parameters passed on to asyncpg as they are.
 _POSTGRESQL_PARAMETERS = ("ssl", "host", "target_session_attrs")
 
@@ -113,22 +115,23 @@ def _postgresql_query(query: Mapping[str, str | tuple[str, ...]]) -> dict[str, A
 
 @dataclass
 class Database:
+    """The database: ``engine`` (asyncio) for migrations, locks across processes and the
+    health check; ``sessions`` for units of work, whose statements go through
+    ``work_engine`` (listen to its events to see them). On PostgreSQL both are asyncpg's;
+    on SQLite units of work run on a synchronous engine (``sqlite_session``)."""
+
     engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    sessions: Callable[[], Session]
+    work_engine: Engine
 
     @classmethod
     def connect(cls, url: str) -> "Database":
-        """Build the engine; nothing is opened until first use."""
+        """Build the engines; nothing is opened until first use."""
         target = async_url(url)
-        options: dict[str, Any] = {}
         if target.get_backend_name() == "sqlite":
-            _check_sqlite_folder(target)
-            # Several coroutines write at once (chat adapters, scheduler): wait for the lock
-            # instead of failing, and enforce foreign keys, which SQLite leaves off by default.
-            options["connect_args"] = {"timeout": 30}
-            options["module"] = sqlite_driver.dbapi()
+            return cls._sqlite(target)
         try:
-            engine = create_async_engine(target, **options)
+            engine = create_async_engine(target)
         except ImportError as error:
             raise DatabaseError(
                 f"the {target.get_driver_name()} driver is not installed ({error.name})"
@@ -136,9 +139,29 @@ class Database:
         except ArgumentError as error:
             # SQLAlchemy's own words for a URL it cannot use; they quote no password.
             raise DatabaseError(f"cannot use this URL: {_first_line(error)}") from None
-        if target.get_backend_name() == "sqlite":
-            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return cls(engine, async_sessionmaker(engine, expire_on_commit=False))
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        return cls(engine, sessions, engine.sync_engine)
+
+    @classmethod
+    def _sqlite(cls, target: URL) -> "Database":
+        if target.database in (None, "", ":memory:"):
+            # Each connection would have a database of its own, lost at exit.
+            raise DatabaseError(f"SQLite needs a file for the helpdesk ({_URL_FORMS})")
+        _check_sqlite_folder(target)
+        # Wait for the write lock instead of failing at once.
+        engine = create_async_engine(target, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        work_engine = create_engine(
+            target.set(drivername="sqlite"),
+            # A transaction waiting for the write lock waits on a writer thread.
+            connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+            # Never wait for a connection: the wait would block the event loop, which
+            # is what returns them.
+            pool_size=_SQLITE_POOL,
+            max_overflow=-1,
+        )
+        event.listen(work_engine, "connect", _sqlite_pragmas)
+        return cls(engine, SqliteSessions(work_engine), work_engine)
 
     def unit_of_work(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.sessions)
@@ -191,6 +214,9 @@ class Database:
         return True
 
     async def close(self) -> None:
+        if isinstance(self.sessions, SqliteSessions):
+            self.sessions.close()
+            self.work_engine.dispose()
         await self.engine.dispose()
 
 

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk.domain.people import ChatIdentity
 from helpdesk.i18n.messages import Reply
@@ -21,6 +20,7 @@ from helpdesk.storage._repository import (
     insert_or,
     table_of,
 )
+from helpdesk.storage.session import Session
 from helpdesk.storage.tables import InboundRow, MenuRow, OutboxMentionRow, OutboxRow
 
 __all__ = ["SqlInbound", "SqlMenus", "SqlOutbox", "inbound_key"]
@@ -47,7 +47,7 @@ def _outbox_item(row: OutboxRow | Row[Any]) -> OutboxItem:
 
 
 class SqlOutbox(Repository):
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__(session)
         self.added: list[int] = []
 

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk.domain.invites import Invite
 from helpdesk.domain.people import ChatIdentity, Person, Role
@@ -13,6 +12,7 @@ from helpdesk.domain.routing import ExpertLoad
 from helpdesk.domain.tickets import TicketEventKind, TicketStatus
 from helpdesk.storage._mapping import AS_LIST, Mapper, enum
 from helpdesk.storage._repository import Repository, built_once, table_of
+from helpdesk.storage.session import Session
 from helpdesk.storage.tables import IdentityRow, InviteRow, PersonRow, TicketEventRow, TicketRow
 
 __all__ = ["SqlInvites", "SqlPeople"]
@@ -130,7 +130,7 @@ def _expert_loads() -> Any:
 
 
 class SqlPeople(Repository):
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__(session)
         # When each identity read by by_identity was last seen, and its person's others.
         self._seen: dict[ChatIdentity, tuple[datetime | None, list[datetime | None]]] = {}

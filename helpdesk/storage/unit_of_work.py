@@ -1,10 +1,10 @@
 """The SQLAlchemy unit of work: one session, one transaction, rolled back unless committed."""
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from helpdesk.services.ports import (
@@ -32,6 +32,7 @@ from helpdesk.storage.messages import SqlInbound, SqlMenus, SqlOutbox
 from helpdesk.storage.people import SqlInvites, SqlPeople
 from helpdesk.storage.privacy import SqlPersonalData
 from helpdesk.storage.schedule import SqlSchedule
+from helpdesk.storage.session import Session
 from helpdesk.storage.tickets import SqlQuestions, SqlTickets
 from helpdesk.storage.web_access import SqlWebAccess
 
@@ -65,7 +66,7 @@ class SqlUnitOfWork:
     personal_data: PersonalData
     web_access: WebAccessRepository
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: Callable[[], Session]) -> None:
         self._sessions = sessions
 
     async def __aenter__(self) -> Self:

@@ -127,7 +127,7 @@ async def test_last_seen_follows_the_person_from_place_to_place_within_a_minute(
             assert await uow.people.reachable_at(person.id) == identity
     # Writing on from the same place a moment later needs no write at all.
     statements: list[str] = []
-    event.listen(app.database.engine.sync_engine, "before_cursor_execute", _kept(statements))
+    event.listen(app.database.work_engine, "before_cursor_execute", _kept(statements))
     clock.advance(seconds=10)
     await writes_from(telegram)
     assert not [s for s in statements if s.startswith("UPDATE")], statements
