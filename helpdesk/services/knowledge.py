@@ -100,17 +100,26 @@ class KnowledgeIndex:
         prepared = self._prepared.pop(question, None)
         if prepared is not None and prepared[0] is matcher:
             return prepared[1]
-        return await asyncio.to_thread(self._match, matcher, question)
+        return await self._matched(matcher, question)
 
     async def prepare(self, question: str) -> None:
         """Match ``question`` now, for ``match`` to find: a message's handling does it
         before its transaction writes anything, so that other messages' transactions go on
         meanwhile (on SQLite the first write holds the database until the commit)."""
         matcher = self.current
-        found = await asyncio.to_thread(self._match, matcher, question)
+        found = await self._matched(matcher, question)
         while len(self._prepared) >= _PREPARED:  # those never asked for (a duplicate)
             self._prepared.pop(next(iter(self._prepared)))
         self._prepared[question] = (matcher, found)
+
+    async def _matched(self, matcher: Matcher, question: str) -> Match:
+        """``question`` matched by ``matcher``: on a thread where the model may embed it
+        (the model leaves Python's lock while it runs, so other chats go on), and here
+        where only lexical scores are computed: they hold that lock throughout, and a trip
+        to a thread and back would cost more than they do."""
+        if self._embedder is None:
+            return matcher.match(question)
+        return await asyncio.to_thread(self._match, matcher, question)
 
     def _match(self, matcher: Matcher, question: str) -> Match:
         # One question at a time: the embedding model uses every core it is given, and
