@@ -109,7 +109,14 @@ async def run_officials(
     return times, len(results) - len(times)
 
 
-def _invites(database_url: str, count: int) -> list[str]:
+def _invites(
+    database_url: str,
+    count: int,
+    role: str = "official",
+    languages: tuple[str, ...] = ("en",),
+    capacity: int = 3,
+) -> list[str]:
+    """``count`` invitation codes for people of ``role``, written straight to the database."""
     script = (
         "import asyncio, sys\n"
         "from datetime import timedelta\n"
@@ -122,8 +129,9 @@ def _invites(database_url: str, count: int) -> list[str]:
         "    async with app.uow() as uow:\n"
         f"        for _ in range({count}):\n"
         "            code = new_code(); now = app.clock()\n"
-        "            await uow.invites.add(Invite(code_hash=hash_code(code), role=Role.OFFICIAL,"
-        " created_at=now, expires_at=now + timedelta(days=1), languages=('en',)))\n"
+        f"            await uow.invites.add(Invite(code_hash=hash_code(code), role=Role({role!r}),"
+        f" created_at=now, expires_at=now + timedelta(days=1), languages={languages!r},"
+        f" capacity={capacity}))\n"
         "            print(code)\n"
         "        await uow.commit()\n"
         "    await app.close()\n"

@@ -34,6 +34,7 @@ from benchmarks.common import ROOT, project_questions
 from helpdesk.adapters.contract import Inbound
 from helpdesk.bootstrap import App, bootstrap, import_knowledge_if_empty
 from helpdesk.domain.actions import GiveFeedback
+from helpdesk.domain.languages import SUPPORTED_LANGUAGES
 from helpdesk.domain.people import ChatIdentity, Person, Role
 from helpdesk.domain.questions import Action, AskedQuestion, Feedback
 from helpdesk.i18n import Button, Msg, Reply, Text
@@ -45,7 +46,6 @@ OFFICIALS = 50
 # Experts to route tickets to, as a hub has: an escalation then costs what it costs in
 # use (the expert chosen, told, and reminded later), not only an alert to nobody.
 EXPERTS = 5
-_REGION = ("en", "bs", "hr", "sr", "sr-Latn", "cnr", "mk", "sq", "fr")
 _PATIENCE = 20.0  # seconds to wait for a reply before counting a message as unanswered
 PLATFORM = "telegram"
 
@@ -127,7 +127,7 @@ async def _officials(app: App, now: datetime) -> list[ChatIdentity]:
                 Person(
                     f"Expert {i}",
                     Role.EXPERT,
-                    languages=_REGION,
+                    languages=SUPPORTED_LANGUAGES,
                     # Nobody answers here: room for every ticket, as if they kept up.
                     capacity=100_000,
                     identities=[ChatIdentity(PLATFORM, str(2000 + i))],
