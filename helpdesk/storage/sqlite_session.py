@@ -19,6 +19,7 @@ a fresh snapshot, so a write never fails on a snapshot older than another's comm
 """
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -52,10 +53,13 @@ _BEGIN = "BEGIN IMMEDIATE"
 
 
 class SqliteSession:
+    """A unit of work's session on SQLite: ``Session``'s calls on a synchronous SQLAlchemy
+    session, with the write lock taken before the first write (see the module)."""
+
     def __init__(self, session: orm.Session, writer: ThreadPoolExecutor) -> None:
         self._session = session
         self._writer = writer
-        self._locked = False  # this transaction has written: it holds the write lock
+        self._locked = False  # this transaction holds the write lock
 
     @property
     def info(self) -> dict[Any, Any]:
@@ -152,8 +156,9 @@ class SqliteSession:
         if not connection.in_transaction:
             try:
                 if not _begin_at_once(connection):
-                    loop = asyncio.get_running_loop()
-                    await loop.run_in_executor(self._writer, _begin, connection)
+                    await _waited(
+                        asyncio.get_running_loop().run_in_executor(self._writer, _begin, connection)
+                    )
             except sqlite3.Error as error:
                 raise DBAPIError.instance(_BEGIN, None, error, sqlite3.Error) from error
         self._locked = True
@@ -192,12 +197,29 @@ def _begin_at_once(connection: sqlite3.Connection) -> bool:
     try:
         connection.execute(_BEGIN)
     except sqlite3.OperationalError as error:
-        if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+        if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # any kind of busy
             raise
         return False
     finally:
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
     return True
+
+
+async def _waited(waiting: "asyncio.Future[None]") -> None:
+    """The outcome of ``waiting`` (a ``BEGIN`` on a writer thread). Cancelled meanwhile
+    (the bot stopping, say), it still waits for the thread to be done, up to the busy
+    timeout, before the cancellation goes on: the session then rolls back and gives its
+    connection back to the pool, which must not happen while the thread uses it, nor
+    leave a lock taken later on a connection nobody holds."""
+    try:
+        await asyncio.shield(waiting)
+    except asyncio.CancelledError:
+        while not waiting.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([waiting])
+        if not waiting.cancelled():
+            waiting.exception()  # retrieved: the cancellation is what goes on
+        raise
 
 
 def _begin(connection: sqlite3.Connection) -> None:

@@ -179,6 +179,32 @@ async def test_the_lock_is_held_from_the_first_write_to_the_end_of_the_transacti
     assert bodies == ["first", "kept", "next"]
 
 
+async def test_a_unit_of_work_stopped_while_waiting_for_the_lock_leaves_no_lock_behind(
+    database: Database,
+) -> None:
+    other = sqlite3.connect(_path(database), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+
+    async def write() -> None:
+        async with database.sessions() as session:
+            await session.execute(insert(NOTES).values(body="never"))
+            await session.commit()
+
+    writing = asyncio.create_task(write())
+    await asyncio.sleep(0.1)
+    writing.cancel()  # the bot stopping, say, while the write waits on its thread
+    await asyncio.sleep(0.1)
+    assert not writing.done()  # it waits for the thread to give the connection back
+    other.execute("COMMIT")
+    other.close()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(writing, 10)
+    # The lock the thread took once the other let go was given back with the session.
+    assert _lock_is_free(database)
+    async with database.sessions() as session:
+        assert await session.scalar(text("SELECT count(*) FROM notes")) == 1
+
+
 async def test_a_failed_statement_is_the_database_error_and_the_connection_goes_on(
     database: Database,
 ) -> None:
