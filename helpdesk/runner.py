@@ -184,10 +184,8 @@ async def run(settings: Settings) -> int:
                 file=sys.stderr,
             )
         await app.knowledge.refresh()
-        # The language identifier's models and the catalogues, loaded now rather than at
-        # the first message in each language.
+        # The language identifier's models, loaded now rather than at the first message.
         await asyncio.to_thread(app.helpdesk.languages.load)
-        await asyncio.to_thread(app.translator.load)
         if settings.matrix_configured or settings.telegram_configured:
             return await serve(app, settings)
         chat = await open_console(app)

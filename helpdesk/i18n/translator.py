@@ -66,13 +66,6 @@ class Translator:
         """Languages that have a catalogue."""
         return tuple(sorted(p.stem for p in self._locales.glob("*.po")))
 
-    def load(self) -> None:
-        """Read every catalogue and the names of countries now, not at the first message
-        in each language (a fifth of a second in all, paid by whoever asked first)."""
-        for code in self.available():
-            self._catalogue(code)
-        _territories()
-
     def translate(self, key: Msg, language: str | None, params: Mapping[str, Param]) -> str:
         rendered = {name: self._param(value, language) for name, value in params.items()}
         count = params.get("count")

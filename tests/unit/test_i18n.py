@@ -85,18 +85,6 @@ def test_unknown_language_falls_back_to_english() -> None:
     assert t.translate(Msg.BUTTON_HELPFUL, None, {}) == "Helpful"
 
 
-def test_loading_reads_every_catalogue_before_the_first_message(tmp_path: Path) -> None:
-    for catalogue in CATALOGUES:
-        (tmp_path / catalogue.name).write_bytes(catalogue.read_bytes())
-    t = Translator(tmp_path)
-    t.load()
-    for copy in tmp_path.glob("*.po"):
-        copy.unlink()  # nothing is read from the folder any more
-    for catalogue in CATALOGUES:
-        expected = Translator().translate(Msg.BUTTON_HELPFUL, catalogue.stem, {})
-        assert t.translate(Msg.BUTTON_HELPFUL, catalogue.stem, {}) == expected
-
-
 def test_user_text_is_never_interpreted_as_a_template() -> None:
     t = Translator()
     reply = Reply.say(
