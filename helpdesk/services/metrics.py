@@ -8,7 +8,14 @@ that the figures stay honest.
 
 from prometheus_client import Counter, Histogram
 
-__all__ = ["count_escalation", "count_question", "count_sent", "observe_first_answer"]
+__all__ = [
+    "count_escalation",
+    "count_question",
+    "count_sent",
+    "count_statement",
+    "count_transaction",
+    "observe_first_answer",
+]
 
 QUESTIONS = Counter(
     "helpdesk_questions", "Questions asked, by the matcher's decision", ["decision"]
@@ -23,6 +30,9 @@ SENT = Counter("helpdesk_messages_sent", "Messages delivered, by platform", ["pl
 SEND_FAILURES = Counter(
     "helpdesk_send_failures", "Failed delivery attempts (retried later), by platform", ["platform"]
 )
+# What the database is asked: over the questions counted above, the cost of each.
+STATEMENTS = Counter("helpdesk_database_statements", "SQL statements sent by units of work")
+TRANSACTIONS = Counter("helpdesk_database_transactions", "Transactions begun by units of work")
 
 
 def count_question(decision: str) -> None:
@@ -39,3 +49,11 @@ def observe_first_answer(seconds: float) -> None:
 
 def count_sent(platform: str, ok: bool) -> None:
     (SENT if ok else SEND_FAILURES).labels(platform=platform).inc()
+
+
+def count_statement() -> None:
+    STATEMENTS.inc()
+
+
+def count_transaction() -> None:
+    TRANSACTIONS.inc()

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from helpdesk.services.metrics import count_statement, count_transaction
 from helpdesk.storage.session import Session
 from helpdesk.storage.sqlite_session import BUSY_TIMEOUT_SECONDS, SqliteSessions
 from helpdesk.storage.unit_of_work import SqlUnitOfWork
@@ -140,7 +141,7 @@ class Database:
             # SQLAlchemy's own words for a URL it cannot use; they quote no password.
             raise DatabaseError(f"cannot use this URL: {_first_line(error)}") from None
         sessions = async_sessionmaker(engine, expire_on_commit=False)
-        return cls(engine, sessions, engine.sync_engine)
+        return cls(engine, sessions, _counted(engine.sync_engine))
 
     @classmethod
     def _sqlite(cls, target: URL) -> "Database":
@@ -161,7 +162,7 @@ class Database:
             max_overflow=-1,
         )
         event.listen(work_engine, "connect", _sqlite_pragmas)
-        return cls(engine, SqliteSessions(work_engine), work_engine)
+        return cls(engine, SqliteSessions(work_engine), _counted(work_engine))
 
     def unit_of_work(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.sessions)
@@ -274,6 +275,13 @@ def _check_sqlite_folder(url: URL) -> None:
         folder = Path(database).expanduser().resolve().parent
         if not folder.is_dir():
             raise DatabaseError(f"cannot create {database}: the folder {folder} does not exist")
+
+
+def _counted(engine: Engine) -> Engine:
+    """``engine``, its statements and transactions counted for /metrics."""
+    event.listen(engine, "before_cursor_execute", lambda *_: count_statement())
+    event.listen(engine, "begin", lambda _: count_transaction())
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -117,6 +117,8 @@ async def test_two_workers_answer_once_and_remind_once_when_one_dies(
     }
     assert re.search(r'^helpdesk_questions_total\{decision="escalate"\} [1-9]', figures, re.M)
     assert re.search(r"^helpdesk_messages_sent_total\{platform=\"telegram\"\} [1-9]", figures, re.M)
+    assert re.search(r"^helpdesk_database_statements_total [1-9]", figures, re.M)
+    assert re.search(r"^helpdesk_database_transactions_total [1-9]", figures, re.M)
     for worker in workers:
         log = worker.log.read_text(errors="replace")
         assert "Traceback" not in log, log[-2000:]

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import event
 
 from helpdesk.bootstrap import App
@@ -32,6 +33,10 @@ class Counted:
         self.transactions += 1
 
 
+def _exposed(what: str) -> float:
+    return REGISTRY.get_sample_value(f"helpdesk_database_{what}_total") or 0.0
+
+
 async def test_an_answer_from_the_base_costs_two_transactions(
     app: App, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -56,8 +61,12 @@ async def test_an_answer_from_the_base_costs_two_transactions(
     await ask("1")  # the first builds the matcher and remembers the language
     counted = Counted(app)
     to_writer = sent_to_writer(app.database, monkeypatch)
+    exposed = {name: _exposed(name) for name in ("statements", "transactions")}
     await ask("2")
     assert counted.transactions == 2, counted.statements
+    # /metrics says the same, for operators and the round-trip benchmark.
+    assert _exposed("statements") - exposed["statements"] == len(counted.statements)
+    assert _exposed("transactions") - exposed["transactions"] == counted.transactions
     # The person, the inbound claim, the question, the reply, the menu (read and written),
     # then the reply taken for delivery and marked delivered. Last seen is not written
     # again: the person wrote from here a moment ago.
