@@ -13,9 +13,9 @@ runs from the moment the message is queued for the bot to the moment the server 
 the bot's ``sendMessage``. Five experts have joined as well, as at a hub: a question the
 base cannot answer becomes a ticket routed to one of them and told to them. Reported:
 p50/p95 of the round trip, the ratio to the echo bot, messages lost, the bot process's
-CPU per message (user + system, from /proc, over the questions only), and for the hybrid
-row the share of the questions that needed the model (those the lexical scores alone do
-not settle).
+CPU per message (user + system, from /proc, over the questions only), SQL statements a
+question (from the bot's /metrics), and for the hybrid row the share of the questions that
+needed the model (those the lexical scores alone do not settle).
 """
 
 import argparse
@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from helpdesk.matching.decision import HYBRID_POLICY
 from helpdesk.matching.fuzzy import FuzzyMatcher
 from helpdesk.matching.hybrid import HybridWeights
 from helpdesk.matching.normalize import normalize_text
+from tests.servers.net import free_port
 from tests.servers.telegram import BotApiServer, SimUser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,6 +92,15 @@ def model_share(texts: list[str]) -> float:
     return needed / len(texts)
 
 
+def statements(metrics_port: int) -> float:
+    """SQL statements the bot has sent so far, from its /metrics."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as page:
+        figures = page.read().decode()
+    found = re.search(r"^helpdesk_database_statements_total (\S+)$", figures, re.M)
+    assert found is not None, "no statement count in /metrics"
+    return float(found[1])
+
+
 def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
     """User and system CPU the process has used so far (Linux /proc)."""
     fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -103,9 +114,11 @@ async def run_officials(
     codes: list[str],
     bot: subprocess.Popen[bytes],
     expert_codes: Sequence[str] = (),
-) -> tuple[list[float], int, float, int]:
-    """Round trips and messages lost, the bot's CPU seconds per question, and how many
-    messages the experts were sent (their welcome aside)."""
+    metrics_port: int | None = None,
+) -> tuple[list[float], int, float, int, float | None]:
+    """Round trips and messages lost, the bot's CPU seconds per question, how many
+    messages the experts were sent (their welcome aside), and SQL statements a question
+    (with the bot's /metrics on ``metrics_port``)."""
     officials = [api.user(f"Official {i}") for i in range(count)]
     experts = [api.user(f"Expert {i}") for i in range(len(expert_codes))]
     joining = [*zip(officials, codes, strict=False), *zip(experts, expert_codes, strict=True)]
@@ -119,17 +132,23 @@ async def run_officials(
         texts = questions_for(index, questions)
         return [await ask(api, official, text) for text in texts]
 
+    sent = await asyncio.to_thread(statements, metrics_port) if metrics_port else None
     cpu = cpu_seconds(bot)
     asked = await asyncio.gather(*(one(i, o) for i, o in enumerate(officials)))
     cpu = cpu_seconds(bot) - cpu
     results = [r for rs in asked for r in rs]
+    if metrics_port and sent is not None:
+        sent = (await asyncio.to_thread(statements, metrics_port) - sent) / len(results)
     times = [r for r in results if r is not None]
     told = [len(await api.settle(expert.id, 0)) for expert in experts]
-    return times, len(results) - len(times), cpu / len(results), sum(told)
+    return times, len(results) - len(times), cpu / len(results), sum(told), sent
 
 
-def helpdesk_env(api: BotApiServer, base: Path, semantic: bool) -> dict[str, str]:
+def helpdesk_env(
+    api: BotApiServer, base: Path, semantic: bool, metrics_port: int | None = None
+) -> dict[str, str]:
     return {
+        **({"HELPDESK_METRICS_PORT": str(metrics_port)} if metrics_port else {}),
         **os.environ,
         "HELPDESK_DATABASE_URL": f"sqlite:///{base / 'helpdesk.db'}",
         "HELPDESK_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
@@ -155,11 +174,11 @@ def start_echo(api: BotApiServer) -> subprocess.Popen[bytes]:
 
 
 def start_helpdesk(
-    api: BotApiServer, folder: Path, semantic: bool, officials: int
+    api: BotApiServer, folder: Path, semantic: bool, officials: int, metrics_port: int
 ) -> tuple[subprocess.Popen[bytes], list[str], list[str]]:
     """The bot on a fresh database with the knowledge base, and invitation codes for the
     officials and for the experts."""
-    env = helpdesk_env(api, folder, semantic)
+    env = helpdesk_env(api, folder, semantic, metrics_port)
     subprocess.run(
         [sys.executable, "-m", "helpdesk", "kb", "import", str(ROOT / "knowledge")],
         env=env,
@@ -190,8 +209,9 @@ async def main() -> None:
     semantics = {"lexical": [False], "hybrid": [True], "both": [False, True]}[args.matching]
     base = Path(tempfile.mkdtemp(prefix="telegram-roundtrip-"))
     lines = [
-        "| bot | messages | p50 ms | p95 ms | p50 vs echo | lost | CPU ms/message |",
-        "|---|---|---|---|---|---|---|",
+        "| bot | messages | p50 ms | p95 ms | p50 vs echo | lost | CPU ms/message "
+        "| statements/question |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     processes: list[subprocess.Popen[bytes]] = []
     notes: list[str] = []
@@ -201,26 +221,28 @@ async def main() -> None:
         try:
             echo = await asyncio.to_thread(start_echo, api)
             processes.append(echo)
-            times, lost, cpu, _ = await run_officials(api, args.officials, args.questions, [], echo)
-            floor = statistics.median(times) * 1000
-            lines.append(
-                f"{row('python-telegram-bot echo bot', times, lost, None)} {cpu * 1000:.1f} |"
+            times, lost, cpu, _, _ = await run_officials(
+                api, args.officials, args.questions, [], echo
             )
+            floor = statistics.median(times) * 1000
+            echo_row = row("python-telegram-bot echo bot", times, lost, None)
+            lines.append(f"{echo_row} {cpu * 1000:.1f} | – |")
             print(lines[-1], flush=True)
             echo.terminate()
             await asyncio.to_thread(echo.wait)
             for semantic in semantics:
                 folder = base / ("hybrid" if semantic else "lexical")
                 folder.mkdir()
+                metrics_port = free_port()
                 bot, codes, expert_codes = await asyncio.to_thread(
-                    start_helpdesk, api, folder, semantic, args.officials
+                    start_helpdesk, api, folder, semantic, args.officials, metrics_port
                 )
                 processes.append(bot)
-                times, lost, cpu, told = await run_officials(
-                    api, args.officials, args.questions, codes, bot, expert_codes
+                times, lost, cpu, told, sent = await run_officials(
+                    api, args.officials, args.questions, codes, bot, expert_codes, metrics_port
                 )
                 name = f"helpdesk ({'hybrid' if semantic else 'lexical'})"
-                lines.append(f"{row(name, times, lost, floor)} {cpu * 1000:.1f} |")
+                lines.append(f"{row(name, times, lost, floor)} {cpu * 1000:.1f} | {sent:.1f} |")
                 print(lines[-1], flush=True)
                 notes.append(f"{name}: {told} messages to the experts.")
                 bot.terminate()
