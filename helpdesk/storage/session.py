@@ -1,6 +1,7 @@
 """What the repositories ask of a database session. SQLAlchemy's ``AsyncSession`` is one
 (PostgreSQL, through asyncpg); ``sqlite_session.SqliteSession`` is the other, a
-synchronous session that runs on the event loop's thread what SQLite cannot make wait."""
+synchronous session on the event loop's thread that waits for SQLite's write lock on a
+thread of its own."""
 
 from collections.abc import Iterable
 from typing import Any, Never, Protocol, Self, TypeVar, TypeVarTuple, overload
