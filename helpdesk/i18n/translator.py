@@ -10,7 +10,7 @@ import io
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -59,8 +59,6 @@ class Translator:
 
     def __init__(self, locales: Path = LOCALES) -> None:
         self._locales = locales
-        # Looked up for every sentence: a path built each time costs more than the lookup.
-        self._catalogues: dict[str, _Catalogue | None] = {}
 
     def available(self) -> tuple[str, ...]:
         """Languages that have a catalogue."""
@@ -117,15 +115,14 @@ class Translator:
         return chain
 
     def _catalogue(self, code: str) -> _Catalogue | None:
-        try:
-            return self._catalogues[code]
-        except KeyError:
-            catalogue = self._catalogues[code] = _load_catalogue(self._locales / f"{code}.po")
-            return catalogue
+        return _load_catalogue(self._locales, code)
 
 
+# Looked up for every sentence by folder and code: a path built each time to look it up
+# by would cost more than the lookup.
 @cache
-def _load_catalogue(path: Path) -> _Catalogue | None:
+def _load_catalogue(locales: Path, code: str) -> _Catalogue | None:
+    path = locales / f"{code}.po"
     if not path.exists():
         return None
     with path.open("rb") as po:
@@ -147,6 +144,7 @@ def _load_catalogue(path: Path) -> _Catalogue | None:
     return _Catalogue(gettext.GNUTranslations(buffer), frozenset(keys), frozenset(plural_keys))
 
 
+@lru_cache(maxsize=1024)  # said in every answer: Babel's lookups once per country and reader
 def country_name(country: str, language: str | None) -> str:
     """A country as a reader of ``language`` names it (``Bosnia and Herzegovina`` →
     Bosna i Hercegovina), from Babel's names of territories; as written when it is no
